@@ -1,0 +1,57 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export const AUDIT_EVENT_TYPES = [
+  'otp.requested',
+  'otp.sent',
+  'otp.send_failed',
+  'otp.verified',
+  'otp.failed',
+  'otp.locked',
+  'session.created',
+  'session.refreshed',
+  'session.revoked',
+  'refresh_token.reused',
+  'rate_limit.hit',
+  'admin.audit_read',
+  'otp.cleanup',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Append-only: nothing in the service updates or deletes a row but retention. */
+@Entity('audit_events')
+@Index('idx_audit_events_type_id', ['type', 'id'])
+@Index('idx_audit_events_email_id', ['email', 'id'])
+@Index('idx_audit_events_user_id_id', ['userId', 'id'])
+export class AuditEvent {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Index('idx_audit_events_at')
+  @Column({ type: 'timestamptz' })
+  at: Date;
+
+  @Column({ type: 'varchar', length: 40 })
+  type: AuditEventType;
+
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId: string | null;
+
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
+
+  @Column({ type: 'varchar', length: 45, nullable: true })
+  ip: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
+  userAgent: string | null;
+
+  @Column({ name: 'session_id', type: 'uuid', nullable: true })
+  sessionId: string | null;
+
+  @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
+  requestId: string | null;
+
+  @Column({ type: 'jsonb' })
+  details: Record<string, unknown>;
+}

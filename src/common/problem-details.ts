@@ -1,0 +1,112 @@
+import { HttpException } from '@nestjs/common';
+import { ERROR_STATUS, ERROR_TITLES, ErrorCode, ProblemException } from './problem.exception';
+
+export interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  /** True when the error was not one we raise on purpose: worth an error log line. */
+  unexpected: boolean;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'validation_failed',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'validation_failed',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_ASYNC_CONSTRAINT: 'validation_failed',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+const FRIENDLY_DETAIL: Partial<Record<ErrorCode, string>> = {
+  payload_too_large: 'The request body is larger than 16 KiB.',
+  unsupported_media_type: 'Send the request body as application/json.',
+  validation_failed: 'The request is malformed.',
+  not_found: 'No such resource.',
+  unauthorized: 'A valid bearer token is required.',
+  forbidden: 'This token does not grant access to this resource.',
+  rate_limited: 'Too many requests; try again later.',
+  internal_error: 'Something went wrong on our side.',
+};
+
+/** Turns any error into an RFC 9457 problem document; never exposes stacks or internals. */
+export function toProblem(error: unknown, requestId?: string): ProblemResponse {
+  const { code, detail, extras, headers, unexpected } = classify(error);
+  const status = ERROR_STATUS[code];
+  const allHeaders: Record<string, string> = { ...headers };
+  if (status === 401) allHeaders['www-authenticate'] = 'Bearer';
+  if (status === 429 && !allHeaders['retry-after']) allHeaders['retry-after'] = '60';
+  return {
+    status,
+    headers: allHeaders,
+    unexpected,
+    body: {
+      type: `urn:otp-login:problem:${code}`,
+      title: ERROR_TITLES[code],
+      status,
+      detail,
+      code,
+      ...(requestId ? { requestId } : {}),
+      ...extras,
+    },
+  };
+}
+
+interface Classified {
+  code: ErrorCode;
+  detail: string;
+  extras?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  unexpected: boolean;
+}
+
+function classify(error: unknown): Classified {
+  if (error instanceof ProblemException) {
+    const headers = { ...error.options.headers };
+    if (error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.options.retryAfterSeconds)));
+    return { code: error.code, detail: error.detail, extras: error.options.extras, headers, unexpected: false };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+    const response = error.getResponse();
+    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    if (code === 'validation_failed' && Array.isArray(message)) {
+      return { code, detail: 'The request body is invalid.', extras: { errors: message }, unexpected: false };
+    }
+    const detail = code === 'not_found' || typeof message !== 'string' ? FRIENDLY_DETAIL[code]! : message;
+    return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
+  }
+  const fastifyCode = (error as { code?: unknown })?.code;
+  if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
+    const code = FASTIFY_CODES[fastifyCode];
+    const detail = fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.' : FRIENDLY_DETAIL[code]!;
+    return { code, detail, unexpected: false };
+  }
+  const statusCode = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    const code = STATUS_CODES[statusCode] ?? 'validation_failed';
+    return { code, detail: FRIENDLY_DETAIL[code] ?? 'The request is malformed.', unexpected: false };
+  }
+  return { code: 'internal_error', detail: FRIENDLY_DETAIL.internal_error!, unexpected: true };
+}
+
+function headersOf(response: unknown): Record<string, string> | undefined {
+  const headers = (response as { headers?: unknown })?.headers;
+  return headers && typeof headers === 'object' ? (headers as Record<string, string>) : undefined;
+}

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, EnvReader } from './env-reader';
+
+export { ConfigError } from './env-reader';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type DatabaseConfig = { type: 'postgres'; url: string } | { type: 'sqlite'; path: string };
+
+export interface RedisConfig {
+  url?: string;
+  host: string;
+  port: number;
+  password?: string;
+  db: number;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+}
+
+export interface OtpConfig {
+  ttlSeconds: number;
+  length: number;
+  maxAttempts: number;
+  maxLiveCodes: number;
+  maxFailedPerAddress: number;
+  failedWindowSeconds: number;
+  resendCooldownSeconds: number;
+  maxPerHour: number;
+}
+
+export interface MailConfig {
+  /** Unset: the development mailbox. */
+  server?: string;
+  port: number;
+  useTls: boolean;
+  useSsl: boolean;
+  username?: string;
+  password?: string;
+  defaultSender: string;
+  timeoutMs: number;
+  locales: string[];
+  outboxDir: string;
+}
+
+export interface JwtConfig {
+  issuer: string;
+  audience: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  sessionMaxAgeSeconds: number;
+  /** PEM or JWK text from JWT_PRIVATE_KEY. */
+  privateKeyText?: string;
+  keysDir: string;
+  /** Development only: create a key in keysDir when none is configured. */
+  generateMissingKey: boolean;
+}
+
+export interface AppConfig {
+  env: NodeEnv;
+  http: { port: number; host: string; trustProxy: boolean | number | string; publicUrl: string };
+  /** Keys every HMAC of the service (codes, address tags, refresh tokens, cookies). */
+  secretKey: Buffer;
+  database: DatabaseConfig;
+  databaseMigrate: boolean;
+  redis?: RedisConfig;
+  redisFallback: 'memory' | 'fail';
+  otpStore: 'auto' | 'redis' | 'memory';
+  otp: OtpConfig;
+  rateLimit: { perIpPerMinute: number };
+  mail: MailConfig;
+  jwt: JwtConfig;
+  adminEmails: string[];
+  cleanupCron: string;
+  auditRetentionDays: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const PLACEHOLDER_SECRETS = /^(your[-_ ]?secret[-_ ]?key[-_ ]?here|change[-_ ]?me|changeme|secret|placeholder|example|default|xxx+|test)$/i;
+const CRON_FIELD = /^[\d*/,\-A-Za-z?LW#]+$/;
+
+/**
+ * Reads and validates the whole environment once. Throws ConfigError naming the first bad
+ * variable; nothing else in the service reads process.env.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
+  const env = new EnvReader(source);
+  const nodeEnv = env.oneOf('NODE_ENV', ['development', 'production', 'test'], env.raw('FLASK_ENV') ?? 'development');
+  const production = nodeEnv === 'production';
+
+  const publicUrl = env.url('PUBLIC_URL', 'http://localhost:3000').replace(/\/+$/, '');
+
+  return {
+    env: nodeEnv,
+    http: {
+      port: env.int('PORT', 3000, 0, 65535),
+      host: env.string('HOST', '0.0.0.0'),
+      trustProxy: readTrustProxy(env),
+      publicUrl,
+    },
+    secretKey: readSecretKey(env, production),
+    database: readDatabase(env),
+    databaseMigrate: env.bool('DATABASE_MIGRATE', true),
+    redis: readRedis(env),
+    redisFallback: env.oneOf('REDIS_FALLBACK', ['memory', 'fail'], production ? 'fail' : 'memory'),
+    otpStore: env.oneOf('OTP_STORE', ['auto', 'redis', 'memory'], 'auto'),
+    otp: {
+      ttlSeconds: env.int('OTP_TTL_SECONDS', 300, 1, 600),
+      length: env.int('OTP_LENGTH', 6, 6, 10),
+      maxAttempts: env.int('OTP_MAX_ATTEMPTS', 5, 1, 100),
+      maxLiveCodes: env.int('OTP_MAX_LIVE_CODES', 3, 1, 10),
+      maxFailedPerAddress: env.int('OTP_MAX_FAILED_PER_ADDRESS', 20, 1, 100_000),
+      failedWindowSeconds: env.int('OTP_FAILED_WINDOW_SECONDS', 86_400, 1, 31_536_000),
+      resendCooldownSeconds: env.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
+      maxPerHour: env.int('OTP_MAX_PER_HOUR', 5, 1, 1_000_000),
+    },
+    rateLimit: { perIpPerMinute: env.int('RATE_LIMIT_PER_IP_PER_MINUTE', 30, 1, 1_000_000_000) },
+    mail: readMail(env),
+    jwt: {
+      issuer: env.string('JWT_ISSUER', publicUrl),
+      audience: env.string('JWT_AUDIENCE', publicUrl),
+      accessTtlSeconds: env.int('JWT_ACCESS_TTL_SECONDS', 900, 30, 86_400),
+      refreshTtlSeconds: env.int('JWT_REFRESH_TTL_SECONDS', 2_592_000, 60, 31_536_000),
+      sessionMaxAgeSeconds: env.int('JWT_SESSION_MAX_AGE_SECONDS', 7_776_000, 60, 315_360_000),
+      privateKeyText: readPrivateKeyText(env, production),
+      keysDir: env.string('JWT_KEYS_DIR', './data/keys'),
+      generateMissingKey: !production && !env.has('JWT_KEYS_DIR'),
+    },
+    adminEmails: env
+      .string('ADMIN_EMAILS', '')
+      .split(',')
+      .map((address) => address.trim().toLowerCase())
+      .filter(Boolean),
+    cleanupCron: env.matching('CLEANUP_CRON', '0 * * * * *', isCronExpression, 'a cron expression with 5 or 6 fields'),
+    auditRetentionDays: env.int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+}
+
+function readSecretKey(env: EnvReader, production: boolean): Buffer {
+  const value = env.raw('SECRET_KEY');
+  if (value === undefined) {
+    if (production) throw new ConfigError('SECRET_KEY', 'is required in production (at least 32 bytes of random text)');
+    return randomBytes(32);
+  }
+  if (PLACEHOLDER_SECRETS.test(value.trim())) throw new ConfigError('SECRET_KEY', 'is a placeholder; generate one with `openssl rand -hex 32`');
+  if (production && Buffer.byteLength(value) < 32) throw new ConfigError('SECRET_KEY', 'must be at least 32 bytes in production');
+  if (Buffer.byteLength(value) < 16) throw new ConfigError('SECRET_KEY', 'must be at least 16 bytes');
+  return Buffer.from(value, 'utf8');
+}
+
+function readDatabase(env: EnvReader): DatabaseConfig {
+  const url = env.string('DATABASE_URL', 'sqlite:./data/app.sqlite');
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { type: 'postgres', url };
+  }
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
+  if (sqlite) return { type: 'sqlite', path: sqlite[1] };
+  throw new ConfigError('DATABASE_URL', 'must start with postgres:// or sqlite:');
+}
+
+function readRedis(env: EnvReader): RedisConfig | undefined {
+  const url = env.raw('REDIS_URL');
+  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  const host = env.raw('REDIS_HOST');
+  if (url === undefined && host === undefined) {
+    if (env.raw('OTP_STORE') === 'redis') throw new ConfigError('OTP_STORE', 'is redis but neither REDIS_URL nor REDIS_HOST is set');
+    return undefined;
+  }
+  return {
+    url,
+    host: host ?? '127.0.0.1',
+    port: env.int('REDIS_PORT', 6379, 1, 65535),
+    password: env.raw('REDIS_PASSWORD'),
+    db: env.int('REDIS_DB', 0, 0, 15),
+    keyPrefix: env.matching('REDIS_KEY_PREFIX', 'otp:', (v) => /^[\w:.-]{1,64}$/.test(v), 'letters, digits and : . - _'),
+    commandTimeoutMs: env.int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
+  };
+}
+
+function readMail(env: EnvReader): MailConfig {
+  const useSsl = env.bool('MAIL_USE_SSL', false);
+  const server = env.raw('MAIL_SERVER');
+  return {
+    server: server || undefined,
+    port: env.int('MAIL_PORT', useSsl ? 465 : 25, 1, 65535),
+    useTls: env.bool('MAIL_USE_TLS', false),
+    useSsl,
+    username: env.raw('MAIL_USERNAME'),
+    password: env.raw('MAIL_PASSWORD'),
+    defaultSender: env.matching(
+      'MAIL_DEFAULT_SENDER',
+      'no-reply@localhost',
+      (v) => !/[\r\n]/.test(v) && v.includes('@'),
+      'an address (optionally "Name <address>") on one line',
+    ),
+    timeoutMs: env.int('MAIL_TIMEOUT_MS', 10_000, 100, 120_000),
+    locales: env
+      .matching('MAIL_LOCALES', 'en', (v) => /^[a-z]{2}(-[A-Za-z]{2})?(,\s*[a-z]{2}(-[A-Za-z]{2})?)*$/.test(v), 'comma separated language tags such as en,de')
+      .split(',')
+      .map((locale) => locale.trim()),
+    outboxDir: env.string('MAIL_OUTBOX_DIR', './data/outbox'),
+  };
+}
+
+function readPrivateKeyText(env: EnvReader, production: boolean): string | undefined {
+  const text = env.raw('JWT_PRIVATE_KEY');
+  if (production && text === undefined && !env.has('JWT_KEYS_DIR')) {
+    throw new ConfigError('JWT_PRIVATE_KEY', 'is required in production (or JWT_KEYS_DIR with at least one key)');
+  }
+  // .env files often carry a PEM on one line with literal "\n".
+  return text?.replace(/\\n/g, '\n');
+}
+
+function readTrustProxy(env: EnvReader): boolean | number | string {
+  const value = env.raw('TRUST_PROXY');
+  if (value === undefined || /^(false|0|no|off)$/i.test(value)) return false;
+  if (/^(true|yes|on)$/i.test(value)) return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return entries.join(',');
+  throw new ConfigError('TRUST_PROXY', 'must be false, true, a hop count or a comma separated list of IPs/CIDRs');
+}
+
+function isCronExpression(value: string): boolean {
+  const fields = value.trim().split(/\s+/);
+  return (fields.length === 5 || fields.length === 6) && fields.every((field) => CRON_FIELD.test(field));
+}
