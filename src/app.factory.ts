@@ -1,0 +1,74 @@
+import { Logger, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { toProblem } from './common/problem-details';
+import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
+import { ProblemException } from './common/problem.exception';
+import { StrictValidationPipe } from './common/validation.pipe';
+
+const BODY_LIMIT_BYTES = 16 * 1024;
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+  silent: [],
+};
+
+/** Builds the HTTP application: adapter, hooks, global pipe and filter. Used by main.ts and the tests. */
+export async function createApp(config: AppConfig, logger?: LoggerService): Promise<NestFastifyApplication> {
+  const errorLogger = new Logger('Errors');
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.http.trustProxy,
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors Fastify raises before Nest sees the request (malformed URL, broken HTTP).
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, errorLogger),
+    clientErrorHandler: (_error: Error, socket: Socket) => {
+      if (!socket.writable) return socket.destroy();
+      const body = JSON.stringify(toProblem(new ProblemException('validation_failed', 'The HTTP request is malformed.')).body);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: logger ?? NEST_LEVELS[config.logLevel],
+    bufferLogs: false,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    if (request.url.startsWith('/api/')) {
+      reply.header('cache-control', 'no-store');
+      if (hasBody(request) && !isJson(request.headers['content-type'])) {
+        throw new ProblemException('unsupported_media_type', 'Send the request body as application/json.');
+      }
+    }
+  });
+
+  app.useGlobalPipes(new StrictValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableShutdownHooks();
+  return app;
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  return ['POST', 'PUT', 'PATCH'].includes(request.method);
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(?:[\w.+-]+\+)?json\s*(;|$)/i.test(contentType);
+}

@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { CoreModule } from './common/core.module';
+import { AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MailModule } from './mail/mail.module';
+import { OtpModule } from './otp/otp.module';
+import { StoreModule } from './store/store.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule],
+      providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],
+    };
+  }
+}

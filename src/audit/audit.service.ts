@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { Clock } from '../common/clock';
+import { ClientContext } from '../common/client-context';
+import { AuditEvent, AuditEventType } from './audit-event.entity';
+
+export interface AuditRecord {
+  type: AuditEventType;
+  client?: ClientContext;
+  email?: string | null;
+  userId?: string | null;
+  sessionId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+// Control characters in values that came from a client are shown escaped, never raw.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+export function escapeControlCharacters(value: string): string {
+  return value.replace(CONTROL_CHARACTERS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Appends events to the audit trail; callers pass their transaction so an event commits with what it describes. */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async record(records: AuditRecord[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    if (records.length === 0) return;
+    const at = new Date(this.clock.now());
+    const rows = records.map((record) => ({
+      at,
+      type: record.type,
+      userId: record.userId ?? null,
+      email: record.email ?? null,
+      ip: record.client?.ip ?? null,
+      userAgent: record.client?.userAgent ? escapeControlCharacters(record.client.userAgent) : null,
+      sessionId: record.sessionId ?? null,
+      requestId: record.client?.requestId ?? null,
+      details: record.details ?? {},
+    }));
+    await manager.createQueryBuilder().insert().into(AuditEvent).values(rows as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
+  }
+}

@@ -1,0 +1,15 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { Public } from './principal';
+import { SigningKeys } from './signing-keys';
+
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly keys: SigningKeys) {}
+
+  @Public()
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  jwks() {
+    return this.keys.jwks();
+  }
+}

@@ -1,0 +1,22 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { Clock, SystemClock } from './clock';
+import { Secrets } from './secrets';
+
+/** What every module may inject: the validated configuration, the clock and the keyed hashes. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: Clock, useClass: SystemClock },
+        { provide: Secrets, useValue: new Secrets(config.secretKey) },
+      ],
+      exports: [APP_CONFIG, Clock, Secrets],
+    };
+  }
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { MailModule } from '../mail/mail.module';
+import { StoreModule } from '../store/store.module';
+import { HealthController } from './health.controller';
+import { HealthService } from './health.service';
+
+@Module({ imports: [StoreModule, MailModule], controllers: [HealthController], providers: [HealthService] })
+export class HealthModule {}

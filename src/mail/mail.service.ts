@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import Handlebars from 'handlebars';
+import { AppConfig, ConfigError } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { MailTransport } from './mail-transport';
+
+export interface LoginCodeMail {
+  to: string;
+  code: string;
+  ttlSeconds: number;
+  signInUrl?: string;
+  /** The client's Accept-Language header. */
+  acceptLanguage?: string | null;
+}
+
+interface LocaleTemplates {
+  lang: string;
+  subject: Handlebars.TemplateDelegate;
+  text: Handlebars.TemplateDelegate;
+  html: Handlebars.TemplateDelegate;
+}
+
+const TEMPLATES_DIR = join(__dirname, 'templates');
+
+/** What the service mails and in which language; templates are compiled once at startup. */
+@Injectable()
+export class MailService {
+  private readonly locales = new Map<string, LocaleTemplates>();
+  private readonly fallbackLocale: string;
+
+  constructor(
+    private readonly transport: MailTransport,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    for (const locale of config.mail.locales) this.locales.set(locale, compileLocale(locale));
+    this.fallbackLocale = config.mail.locales[0];
+  }
+
+  get transportKind(): MailTransport['kind'] {
+    return this.transport.kind;
+  }
+
+  private lastCheck?: { at: number; result: Promise<void> };
+
+  /** The transport's health, checked at most every 30 s: an SMTP check opens a connection. */
+  checkTransport(now = Date.now()): Promise<void> {
+    if (!this.lastCheck || now - this.lastCheck.at > 30_000) {
+      const result = this.transport.check();
+      result.catch(() => undefined);
+      this.lastCheck = { at: now, result };
+    }
+    return this.lastCheck.result;
+  }
+
+  async sendLoginCode(mail: LoginCodeMail): Promise<void> {
+    const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
+    const context = { code: mail.code, ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)), signInUrl: mail.signInUrl, lang: templates.lang };
+    const subject = templates.subject(context);
+    await this.transport.send({ to: mail.to, subject, text: templates.text(context), html: templates.html({ ...context, subject }) });
+  }
+
+  /** The first of the client's languages (by q-value) that we ship, else the first configured. */
+  pickLocale(acceptLanguage?: string | null): string {
+    const wanted = (acceptLanguage ?? '')
+      .split(',')
+      .map((part) => {
+        const [tag, ...params] = part.trim().split(';');
+        const q = params.map((param) => /^\s*q=([\d.]+)\s*$/.exec(param)?.[1]).find(Boolean);
+        return { tag: tag.trim().toLowerCase(), q: q === undefined ? 1 : Number(q) };
+      })
+      .filter((entry) => entry.tag && entry.q > 0)
+      .sort((a, b) => b.q - a.q);
+    for (const { tag } of wanted) {
+      if (this.locales.has(tag)) return tag;
+      const base = tag.split('-')[0];
+      if (this.locales.has(base)) return base;
+    }
+    return this.fallbackLocale;
+  }
+}
+
+function compileLocale(locale: string): LocaleTemplates {
+  const dir = join(TEMPLATES_DIR, locale);
+  if (!existsSync(join(dir, 'messages.json'))) throw new ConfigError('MAIL_LOCALES', `names "${locale}", for which no mail templates ship`);
+  const messages = JSON.parse(readFileSync(join(dir, 'messages.json'), 'utf8')) as { subject: string; lang: string };
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  return {
+    lang: messages.lang,
+    subject: Handlebars.compile(messages.subject, { noEscape: true, strict: true }),
+    text: Handlebars.compile(read('login-code.text.hbs'), { noEscape: true }),
+    html: Handlebars.compile(read('login-code.html.hbs')),
+  };
+}

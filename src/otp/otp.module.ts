@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { MailModule } from '../mail/mail.module';
+import { StoreModule } from '../store/store.module';
+import { UsersModule } from '../users/users.module';
+import { CodeGenerator } from './code-generator';
+import { OtpController } from './otp.controller';
+import { OtpService } from './otp.service';
+import { OtpTokensRepository } from './otp-tokens.repository';
+
+@Module({
+  imports: [StoreModule, MailModule, UsersModule, AuthModule, AuditModule],
+  controllers: [OtpController],
+  providers: [OtpService, OtpTokensRepository, CodeGenerator],
+  exports: [OtpService],
+})
+export class OtpModule {}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { SessionsService } from '../auth/sessions.service';
+import { TokensService } from '../auth/tokens.service';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { ClientContext } from '../common/client-context';
+import { Clock } from '../common/clock';
+import { ProblemException } from '../common/problem.exception';
+import { Secrets } from '../common/secrets';
+import { MailService } from '../mail/mail.service';
+import { IssueLimits, IssueResult, OtpStore } from '../store/otp-store';
+import { UsersService, userView, UserView } from '../users/users.service';
+import { CodeGenerator } from './code-generator';
+import { formatLoginId, LoginId, parseLoginId } from './login-id';
+import { OtpTokensRepository } from './otp-tokens.repository';
+
+export interface LoginTicket {
+  sessionId: string;
+  expiresAt: string;
+  resendAvailableAt: string;
+  codeLength: number;
+}
+
+export interface SignedIn {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  user: UserView;
+}
+
+/**
+ * The rules of a one-time-code login: who gets a code and how often, how long it lives, how
+ * many guesses it allows, and what a right guess turns into.
+ */
+@Injectable()
+export class OtpService {
+  private readonly logger = new Logger(OtpService.name);
+
+  constructor(
+    private readonly store: OtpStore,
+    private readonly mail: MailService,
+    private readonly otpTokens: OtpTokensRepository,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokensService,
+    private readonly audit: AuditService,
+    private readonly secrets: Secrets,
+    private readonly codes: CodeGenerator,
+    private readonly dataSource: DataSource,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Starts a new login for the address (ending earlier ones) and mails its first code. */
+  async requestCode(email: string, client: ClientContext): Promise<LoginTicket> {
+    const loginId: LoginId = { secret: this.codes.loginSecret(), address: this.secrets.addressTag(email) };
+    return this.issue(loginId, client, false, (code, now) =>
+      this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now),
+    );
+  }
+
+  /** Mails another code for the same login; the earlier codes stay valid. */
+  async resendCode(sessionId: string, client: ClientContext): Promise<LoginTicket> {
+    const loginId = this.loginIdOrExpired(sessionId);
+    return this.issue(loginId, client, true, (code, now) => this.store.addCode(loginId.address, loginId.secret, code, this.issueLimits, now));
+  }
+
+  async verifyCode(sessionId: string, code: string, client: ClientContext): Promise<SignedIn> {
+    const loginId = this.loginIdOrExpired(sessionId);
+    const now = this.clock.now();
+    const hash = this.secrets.hashCode(sessionId, code);
+    const budget = { maxFailed: this.config.otp.maxFailedPerAddress, windowMs: this.config.otp.failedWindowSeconds * 1000 };
+    const result = await this.store.verify(loginId.address, loginId.secret, hash, budget, now);
+    const details = { loginId: sessionId };
+
+    switch (result.outcome) {
+      case 'expired':
+        throw expired();
+      case 'locked':
+        throw new ProblemException('rate_limited', 'Too many wrong codes for this address; try again later.', {
+          retryAfterSeconds: (result.retryAt - now) / 1000,
+        });
+      case 'invalid': {
+        const loginDestroyed = result.attemptsRemaining === 0;
+        await this.audit.record([
+          { type: 'otp.failed', email: result.email, client, details: { ...details, attemptsRemaining: result.attemptsRemaining } },
+          ...(loginDestroyed || result.addressLockedUntil
+            ? [{ type: 'otp.locked' as const, email: result.email, client, details: { ...details, loginDestroyed, addressLockedUntil: iso(result.addressLockedUntil) } }]
+            : []),
+        ]);
+        throw new ProblemException('otp_invalid', 'The code is not correct.', { extras: { attemptsRemaining: result.attemptsRemaining } });
+      }
+      case 'verified':
+        return this.signIn(result.email, sessionId, client);
+    }
+  }
+
+  private get issueLimits(): IssueLimits {
+    const otp = this.config.otp;
+    return { cooldownMs: otp.resendCooldownSeconds * 1000, maxPerHour: otp.maxPerHour, maxLiveCodes: otp.maxLiveCodes, maxAttempts: otp.maxAttempts };
+  }
+
+  private async issue(
+    loginId: LoginId,
+    client: ClientContext,
+    resend: boolean,
+    store: (code: { hash: string; expiresAt: number }, now: number) => Promise<IssueResult>,
+  ): Promise<LoginTicket> {
+    const now = this.clock.now();
+    const sessionId = formatLoginId(loginId);
+    const code = this.codes.code(this.config.otp.length);
+    const stored = { hash: this.secrets.hashCode(sessionId, code), expiresAt: now + this.config.otp.ttlSeconds * 1000 };
+    const result = await store(stored, now);
+
+    switch (result.outcome) {
+      case 'unknown_login':
+        throw expired();
+      case 'cooldown':
+        throw new ProblemException('otp_resend_too_soon', 'A code was sent moments ago; wait before asking for another.', {
+          retryAfterSeconds: (result.retryAt - now) / 1000,
+          extras: { resendAvailableAt: iso(result.retryAt) },
+        });
+      case 'hourly_limit':
+        throw new ProblemException('rate_limited', 'Too many codes for this address in the last hour; try again later.', {
+          retryAfterSeconds: (result.retryAt - now) / 1000,
+        });
+    }
+
+    const email = result.email;
+    const details = { loginId: sessionId, resend };
+    try {
+      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, acceptLanguage: client.locale });
+    } catch (error) {
+      await this.store.discardCode(loginId.address, loginId.secret, stored.hash);
+      this.logger.warn(`Mail hand-off failed (${(error as Error).message}); the code was withdrawn`);
+      await this.audit.record([
+        { type: 'otp.requested', email, client, details },
+        { type: 'otp.send_failed', email, client, details: { ...details, reason: (error as Error).message.slice(0, 200) } },
+      ]);
+      throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
+    }
+
+    await this.dataSource.transaction(async (manager) => {
+      await this.otpTokens.insert(
+        { id: randomUUID(), userId: null, email, loginId: sessionId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+        manager,
+      );
+      await this.audit.record(
+        [
+          { type: 'otp.requested', email, client, details },
+          { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
+        ],
+        manager,
+      );
+    });
+
+    return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
+  }
+
+  private async signIn(email: string, loginId: string, client: ClientContext): Promise<SignedIn> {
+    const { user, started } = await this.dataSource.transaction(async (manager) => {
+      const user = await this.users.recordSignIn(email, manager);
+      const started = await this.sessions.start(user.id, client, manager);
+      await this.otpTokens.markLoginVerified(loginId, user.id, started.session.createdAt, manager);
+      await this.audit.record(
+        [
+          { type: 'otp.verified', email, userId: user.id, sessionId: started.session.id, client, details: { loginId } },
+          { type: 'session.created', email, userId: user.id, sessionId: started.session.id, client, details: { method: 'otp' } },
+        ],
+        manager,
+      );
+      return { user, started };
+    });
+    const access = this.tokens.signAccessToken({ subject: user.id, sessionId: started.session.id, email, roles: this.tokens.rolesFor(email) });
+    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, refreshToken: started.refreshToken, user: userView(user) };
+  }
+
+  private loginIdOrExpired(sessionId: string): LoginId {
+    const loginId = parseLoginId(sessionId);
+    if (!loginId) throw expired();
+    return loginId;
+  }
+}
+
+function expired(): ProblemException {
+  return new ProblemException('otp_expired', 'This sign-in has expired or was already used; ask for a new code.');
+}
+
+function iso(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
+}

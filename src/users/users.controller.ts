@@ -1,0 +1,27 @@
+import { Body, Controller, Get, Header, Patch } from '@nestjs/common';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { ProblemException } from '../common/problem.exception';
+import { UpdateProfileDto } from './dto/update-profile.dto';
+import { ProfileView, UsersService } from './users.service';
+
+@Controller('api/v1/users/me')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  me(@CurrentPrincipal() principal: Principal): Promise<ProfileView> {
+    return this.users.getProfile(userIdOf(principal));
+  }
+
+  @Patch()
+  @Header('Cache-Control', 'no-store')
+  update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<ProfileView> {
+    return this.users.updateProfile(userIdOf(principal), body);
+  }
+}
+
+function userIdOf(principal: Principal): string {
+  if (!principal.userId) throw new ProblemException('forbidden', 'This endpoint is for signed-in users, not services.');
+  return principal.userId;
+}

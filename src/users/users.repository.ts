@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { FormData, User } from './user.entity';
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Creates the user on their first sign-in, or stamps the sign-in on the existing one. */
+  async upsertSignIn(email: string, at: Date, manager: EntityManager = this.dataSource.manager): Promise<User> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(User)
+      .values({ id: randomUUID(), email, name: null, lastSubmittedFormData: null, createdAt: at, updatedAt: at, lastLoginAt: at })
+      .orUpdate(['last_login_at', 'updated_at'], ['email'])
+      .updateEntity(false)
+      .execute();
+    return manager.findOneByOrFail(User, { email });
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.dataSource.manager.findOneBy(User, { id });
+  }
+
+  async updateProfile(id: string, changes: { name?: string | null; lastSubmittedFormData?: FormData | null }, at: Date): Promise<User | null> {
+    await this.dataSource.manager.update(User, { id }, { ...changes, updatedAt: at } as QueryDeepPartialEntity<User>);
+    return this.findById(id);
+  }
+}

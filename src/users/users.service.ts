@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { ProblemException } from '../common/problem.exception';
+import { FormData, User } from './user.entity';
+import { UsersRepository } from './users.repository';
+
+export interface UserView {
+  id: string;
+  email: string;
+  name: string | null;
+  createdAt: string;
+  lastLoginAt: string | null;
+}
+
+export interface ProfileView extends UserView {
+  lastSubmittedFormData: FormData | null;
+}
+
+export function userView(user: User): UserView {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    createdAt: user.createdAt.toISOString(),
+    lastLoginAt: user.lastLoginAt?.toISOString() ?? null,
+  };
+}
+
+export function profileView(user: User): ProfileView {
+  return { ...userView(user), lastSubmittedFormData: user.lastSubmittedFormData };
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  recordSignIn(email: string, manager?: EntityManager): Promise<User> {
+    return this.users.upsertSignIn(email, new Date(this.clock.now()), manager);
+  }
+
+  async getProfile(userId: string): Promise<ProfileView> {
+    return profileView(await this.existing(this.users.findById(userId)));
+  }
+
+  async updateProfile(userId: string, changes: { name?: string | null; lastSubmittedFormData?: FormData | null }): Promise<ProfileView> {
+    return profileView(await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now()))));
+  }
+
+  private async existing(lookup: Promise<User | null>): Promise<User> {
+    const user = await lookup;
+    if (!user) throw new ProblemException('unauthorized', 'The user of this token no longer exists.');
+    return user;
+  }
+}
