@@ -24,7 +24,7 @@ const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 };
 
 /** Builds the HTTP application: adapter, hooks, global pipe and filter. Used by main.ts and the tests. */
-export async function createApp(config: AppConfig, logger?: LoggerService): Promise<NestFastifyApplication> {
+export async function createApp(config: AppConfig, logger?: LoggerService | false): Promise<NestFastifyApplication> {
   const errorLogger = new Logger('Errors');
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -43,7 +43,7 @@ export async function createApp(config: AppConfig, logger?: LoggerService): Prom
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: logger ?? NEST_LEVELS[config.logLevel],
+    logger: logger === undefined ? NEST_LEVELS[config.logLevel] : logger,
     bufferLogs: false,
     abortOnError: false,
   });

@@ -1,0 +1,53 @@
+import { Client } from 'pg';
+import Redis from 'ioredis';
+
+/** Where the real services of the integration suites live; override with these variables. */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+
+export type Service = 'postgres' | 'redis';
+
+export async function probePostgres(): Promise<string | null> {
+  const client = new Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return `PostgreSQL not reachable at ${redact(TEST_POSTGRES_URL)}: ${(error as Error).message}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function probeRedis(): Promise<string | null> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return `Redis not reachable at ${redact(TEST_REDIS_URL)}: ${(error as Error).message}`;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Set by the global setup: which services this run has. */
+export function available(service: Service): boolean {
+  return process.env[`TEST_HAS_${service.toUpperCase()}`] === '1';
+}
+
+/**
+ * `describe` when every service is there, else a skipped block whose title says why. In CI the
+ * global setup has already failed the run instead.
+ */
+export function describeWith(services: Service[], title: string, body: () => void): void {
+  const missing = services.filter((service) => !available(service));
+  const block = missing.length === 0 ? describe : describe.skip;
+  block(missing.length === 0 ? title : `${title} [SKIPPED: no ${missing.join(', ')}]`, body);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}

@@ -1,0 +1,93 @@
+import { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string[];
+  from: string;
+  subject: string;
+  text: string;
+  html: string;
+  receivedAt: number;
+}
+
+/** How the sink answers: accept, refuse each message, drop the connection, or never answer. */
+export type SinkMode = 'accept' | 'reject' | 'close' | 'stall';
+
+/** A real SMTP server in the test process; mail handed to it can be read back by address. */
+export class SmtpSink {
+  readonly messages: ReceivedMail[] = [];
+  mode: SinkMode = 'accept';
+  private server?: SMTPServer;
+  private waiters: (() => void)[] = [];
+
+  async start(): Promise<number> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onConnect: (session, callback) => {
+        if (this.mode === 'close') {
+          const socket = (session as unknown as { socket?: { destroy(): void } }).socket;
+          setImmediate(() => socket?.destroy());
+          return callback(new Error('closing'));
+        }
+        callback();
+      },
+      onData: (stream, _session, callback) => {
+        if (this.mode === 'stall') return; // never answers: the client must time out
+        simpleParser(stream)
+          .then((parsed) => {
+            if (this.mode === 'reject') return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
+            const to = [parsed.to].flat().flatMap((address) => address?.value.map((v) => (v.address ?? '').toLowerCase()) ?? []);
+            this.messages.push({
+              to,
+              from: parsed.from?.text ?? '',
+              subject: parsed.subject ?? '',
+              text: parsed.text ?? '',
+              html: typeof parsed.html === 'string' ? parsed.html : '',
+              receivedAt: Date.now(),
+            });
+            callback();
+            this.waiters.splice(0).forEach((wake) => wake());
+          })
+          .catch(callback);
+      },
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this.port;
+  }
+
+  get port(): number {
+    return ((this.server as unknown as { server: { address(): AddressInfo } }).server.address() as AddressInfo).port;
+  }
+
+  messagesTo(email: string): ReceivedMail[] {
+    return this.messages.filter((message) => message.to.includes(email.toLowerCase()));
+  }
+
+  /** Waits for the `count`-th message to the address and returns it. */
+  async waitForMessage(email: string, count = 1, timeoutMs = 5000): Promise<ReceivedMail> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messagesTo(email).length < count) {
+      if (Date.now() > deadline) throw new Error(`no message #${count} for ${email} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+    return this.messagesTo(email)[count - 1];
+  }
+
+  /** The code in the newest message to the address. */
+  async codeFor(email: string, count = 1): Promise<string> {
+    const message = await this.waitForMessage(email, count);
+    const code = /\b(\d{6,10})\b/.exec(message.text)?.[1];
+    if (!code) throw new Error(`no code in the mail to ${email}`);
+    return code;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
