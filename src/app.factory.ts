@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
+import { loadSigningKeys } from './auth/signing-keys';
+import { assertMailLocalesShipped } from './mail/mail.service';
 import { AppConfig } from './config/app-config';
 import { toProblem } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
@@ -42,7 +44,10 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+  // Everything that can be wrong with the configuration fails here, before Nest starts logging.
+  assertMailLocalesShipped(config.mail.locales);
+  const signingKeys = loadSigningKeys(config.jwt);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys), adapter, {
     logger: logger === undefined ? NEST_LEVELS[config.logLevel] : logger,
     bufferLogs: false,
     abortOnError: false,

@@ -4,6 +4,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { CoreModule } from './common/core.module';
+import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -14,10 +15,10 @@ import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule],
+      imports: [CoreModule.forRoot(config, signingKeys), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule],
       providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],
     };
   }

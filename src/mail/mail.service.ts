@@ -81,9 +81,14 @@ export class MailService {
   }
 }
 
+/** Checked before the application starts, so a missing language is a one-line startup error. */
+export function assertMailLocalesShipped(locales: string[]): void {
+  const missing = locales.find((locale) => !existsSync(join(TEMPLATES_DIR, locale, 'messages.json')));
+  if (missing) throw new ConfigError('MAIL_LOCALES', `names "${missing}", for which no mail templates ship`);
+}
+
 function compileLocale(locale: string): LocaleTemplates {
   const dir = join(TEMPLATES_DIR, locale);
-  if (!existsSync(join(dir, 'messages.json'))) throw new ConfigError('MAIL_LOCALES', `names "${locale}", for which no mail templates ship`);
   const messages = JSON.parse(readFileSync(join(dir, 'messages.json'), 'utf8')) as { subject: string; lang: string };
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   return {
