@@ -66,7 +66,6 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
 
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
   return app;
 }
 

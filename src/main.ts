@@ -3,11 +3,24 @@ import { existsSync } from 'node:fs';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
   const app = await createApp(config);
   await app.listen(config.http.port, config.http.host);
+
+  // Stop accepting, let requests in flight finish, close pools, exit 0; give up after 10 s.
+  const shutdown = () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Server, Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
@@ -17,8 +17,9 @@ export type SinkMode = 'accept' | 'reject' | 'close' | 'stall';
 /** A real SMTP server in the test process; mail handed to it can be read back by address. */
 export class SmtpSink {
   readonly messages: ReceivedMail[] = [];
-  mode: SinkMode = 'accept';
+  private currentMode: SinkMode = 'accept';
   private server?: SMTPServer;
+  private readonly sockets = new Set<Socket>();
   private waiters: (() => void)[] = [];
 
   async start(): Promise<number> {
@@ -26,14 +27,6 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onConnect: (session, callback) => {
-        if (this.mode === 'close') {
-          const socket = (session as unknown as { socket?: { destroy(): void } }).socket;
-          setImmediate(() => socket?.destroy());
-          return callback(new Error('closing'));
-        }
-        callback();
-      },
       onData: (stream, _session, callback) => {
         if (this.mode === 'stall') return; // never answers: the client must time out
         simpleParser(stream)
@@ -54,12 +47,31 @@ export class SmtpSink {
           .catch(callback);
       },
     });
+    this.netServer.on('connection', (socket: Socket) => {
+      if (this.currentMode === 'close') return socket.destroy();
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this.port;
   }
 
+  get mode(): SinkMode {
+    return this.currentMode;
+  }
+
+  /** 'close' also drops the connections a pooled client already holds. */
+  set mode(mode: SinkMode) {
+    this.currentMode = mode;
+    if (mode === 'close') for (const socket of this.sockets) socket.destroy();
+  }
+
+  private get netServer(): Server {
+    return (this.server as unknown as { server: Server }).server;
+  }
+
   get port(): number {
-    return ((this.server as unknown as { server: { address(): AddressInfo } }).server.address() as AddressInfo).port;
+    return (this.netServer.address() as AddressInfo).port;
   }
 
   messagesTo(email: string): ReceivedMail[] {

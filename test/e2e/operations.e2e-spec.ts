@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeWith } from '../support/services';
+import { uniqueEmail } from '../support/factories';
+import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
+
+const ROOT = join(__dirname, '..', '..');
+const COMPILED_MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+for (const { backend, needs } of BACKENDS) {
+  describeWith(needs, `health on ${backend}`, () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp({ backend });
+    });
+    afterAll(() => app?.close());
+
+    it('is live and ready, naming each dependency', async () => {
+      expect((await app.request('GET', '/health/live')).status).toBe(200);
+      const ready = await app.request('GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe('ok');
+      expect(ready.body.details).toMatchObject({
+        database: { status: 'up' },
+        otpStore: { status: 'up', kind: backend === 'sqlite-memory' ? 'memory' : 'redis' },
+        mail: { status: 'up', transport: 'smtp' },
+      });
+    });
+  });
+}
+
+describe('mail failures', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ backend: 'sqlite-memory', env: { MAIL_TIMEOUT_MS: '500' } });
+  });
+  afterEach(() => {
+    app.sink.mode = 'accept';
+  });
+  afterAll(() => app?.close());
+
+  it.each(['reject', 'close', 'stall'] as const)('answers 503 mail_unavailable within the timeout when the server does %s', async (mode) => {
+    app.sink.mode = mode;
+    const started = Date.now();
+    const response = await app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail(mode) } });
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('mail_unavailable');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('development mailbox', () => {
+  let outbox: string;
+  beforeAll(() => {
+    outbox = mkdtempSync(join(tmpdir(), 'outbox-'));
+  });
+  afterAll(() => rmSync(outbox, { recursive: true, force: true }));
+
+  it('keeps mail under the outbox and lists it at /dev/outbox in development', async () => {
+    const app = await startTestApp({ backend: 'sqlite-memory', env: { NODE_ENV: 'development', MAIL_SERVER: '', MAIL_OUTBOX_DIR: outbox } });
+    try {
+      const email = uniqueEmail('dev');
+      expect((await app.request('POST', '/api/v1/auth/otp', { json: { email } })).status).toBe(202);
+      const listed = await app.request('GET', '/dev/outbox');
+      expect(listed.status).toBe(200);
+      expect(listed.body.items[0]).toMatchObject({ to: email });
+      expect(listed.body.items[0].text).toMatch(/\b\d{6}\b/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('does not exist outside development', async () => {
+    const app = await startTestApp({ backend: 'sqlite-memory' });
+    try {
+      const response = await app.request('GET', '/dev/outbox');
+      expect(response.status).toBe(404);
+      expect(response.body.code).toBe('not_found');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the compiled server (npm run start:prod)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'prod-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const run = (env: Record<string, string>) => {
+    const child = spawn(process.execPath, [COMPILED_MAIN], { cwd: dataDir, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, stderr: () => stderr };
+  };
+
+  it.each([
+    [{ NODE_ENV: 'production' }, 'SECRET_KEY'],
+    [{ OTP_TTL_SECONDS: '900' }, 'OTP_TTL_SECONDS'],
+    [{ DATABASE_URL: 'mongodb://x' }, 'DATABASE_URL'],
+    [{ JWT_PRIVATE_KEY: 'not a key' }, 'JWT_PRIVATE_KEY'],
+    [{ MAIL_LOCALES: 'xx' }, 'MAIL_LOCALES'],
+  ])('refuses %j with one line naming the variable', async (env, variable) => {
+    const server = run(env);
+    expect(await server.exited).toBe(1);
+    const lines = server.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(variable);
+  });
+
+  it('serves on the embedded default and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const server = run({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health/ready`);
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/auth/otp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ada@example.com' }),
+      });
+      expect(response.status).toBe(202);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
