@@ -10,6 +10,7 @@ import { assertMailLocalesShipped } from './mail/mail.service';
 import { AppConfig } from './config/app-config';
 import { toProblem } from './common/problem-details';
 import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filter';
+import { MethodIndex } from './common/method-index';
 import { ProblemException } from './common/problem.exception';
 import { StrictValidationPipe } from './common/validation.pipe';
 
@@ -53,19 +54,21 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  const methods = new MethodIndex();
+  fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
 
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     if (request.url.startsWith('/api/')) {
       reply.header('cache-control', 'no-store');
-      if (hasBody(request) && !isJson(request.headers['content-type'])) {
+      if (hasBody(request) && !request.is404 && !isJson(request.headers['content-type'])) {
         throw new ProblemException('unsupported_media_type', 'Send the request body as application/json.');
       }
     }
   });
 
   app.useGlobalPipes(new StrictValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(methods));
   return app;
 }
 

@@ -1,14 +1,26 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MethodIndex } from './method-index';
 import { toProblem } from './problem-details';
+import { ProblemException } from './problem.exception';
 
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly methods: MethodIndex) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), error, this.logger);
+    const request = http.getRequest<FastifyRequest>();
+    sendProblem(request, http.getResponse<FastifyReply>(), this.asMethodNotAllowed(error, request), this.logger);
+  }
+
+  private asMethodNotAllowed(error: unknown, request: FastifyRequest): unknown {
+    if (!(error instanceof NotFoundException)) return error;
+    const allowed = this.methods.allowedMethods(request.url.split('?')[0]);
+    if (allowed.length === 0) return error;
+    return new ProblemException('method_not_allowed', `${request.method} is not supported here.`, { headers: { allow: allowed.join(', ') } });
   }
 }
 

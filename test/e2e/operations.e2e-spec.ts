@@ -152,3 +152,29 @@ async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
   }
   throw new Error(`${url} did not come up`);
 }
+
+describe('routing errors', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ backend: 'sqlite-memory' });
+  });
+  afterAll(() => app?.close());
+
+  it.each([
+    ['DELETE', '/api/v1/auth/otp', 'POST'],
+    ['PUT', '/api/v1/users/me', 'GET, PATCH'],
+    ['POST', '/health/live', 'GET'],
+  ])('answers %s %s with 405 and Allow: %s', async (method, path, allow) => {
+    const response = await app.request(method, path);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.body.code).toBe('method_not_allowed');
+  });
+
+  it('answers an unknown path with 404 not_found', async () => {
+    const response = await app.request('GET', '/api/v1/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body.code).toBe('not_found');
+  });
+});
