@@ -10,6 +10,8 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MailModule } from './mail/mail.module';
 import { OtpModule } from './otp/otp.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsersModule } from './users/users.module';
 
@@ -18,8 +20,12 @@ export class AppModule {
   static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, signingKeys), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule],
-      providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],
+      imports: [CoreModule.forRoot(config, signingKeys), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule, RateLimitModule],
+      // Rate limits run first, so floods are refused before any token is checked.
+      providers: [
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+      ],
     };
   }
 }

@@ -14,6 +14,8 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+const MAX_SAMPLED_KEYS = 10_000;
+
 // Control characters in values that came from a client are shown escaped, never raw.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
@@ -28,6 +30,22 @@ export class AuditService {
     private readonly dataSource: DataSource,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
+
+  private readonly lastSampled = new Map<string, number>();
+
+  /**
+   * Records the event unless one with the same key was recorded within the window: how refusals
+   * are audited without letting a flood of them fill the table.
+   */
+  async recordSampled(key: string, windowMs: number, record: AuditRecord): Promise<void> {
+    const now = this.clock.now();
+    const last = this.lastSampled.get(key);
+    if (last !== undefined && now - last < windowMs) return;
+    this.lastSampled.delete(key);
+    this.lastSampled.set(key, now);
+    if (this.lastSampled.size > MAX_SAMPLED_KEYS) this.lastSampled.delete(this.lastSampled.keys().next().value!);
+    await this.record([record]);
+  }
 
   async record(records: AuditRecord[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (records.length === 0) return;

@@ -9,6 +9,7 @@ export class JwksController {
   @Public()
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cross-Origin-Resource-Policy', 'cross-origin')
   jwks() {
     return this.keys.jwks();
   }

@@ -56,7 +56,7 @@ export interface JwtConfig {
 
 export interface AppConfig {
   env: NodeEnv;
-  http: { port: number; host: string; trustProxy: boolean | number | string; publicUrl: string };
+  http: { port: number; host: string; trustProxy: boolean | number | string; publicUrl: string; corsOrigins: string[] };
   /** Keys every HMAC of the service (codes, address tags, refresh tokens, cookies). */
   secretKey: Buffer;
   database: DatabaseConfig;
@@ -65,7 +65,8 @@ export interface AppConfig {
   redisFallback: 'memory' | 'fail';
   otpStore: 'auto' | 'redis' | 'memory';
   otp: OtpConfig;
-  rateLimit: { perIpPerMinute: number };
+  /** Per client IP and minute: `otp` is one budget shared by the OTP endpoints, `global` covers every route. */
+  rateLimit: { otpPerIpPerMinute: number; globalPerIpPerMinute: number };
   mail: MailConfig;
   jwt: JwtConfig;
   adminEmails: string[];
@@ -95,6 +96,15 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       host: env.string('HOST', '0.0.0.0'),
       trustProxy: readTrustProxy(env),
       publicUrl,
+      corsOrigins: env
+        .string('CORS_ORIGINS', '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean)
+        .map((origin) => {
+          if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError('CORS_ORIGINS', `must list origins such as https://app.example.com, got "${origin}"`);
+          return origin;
+        }),
     },
     secretKey: readSecretKey(env, production),
     database: readDatabase(env),
@@ -112,7 +122,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       resendCooldownSeconds: env.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
       maxPerHour: env.int('OTP_MAX_PER_HOUR', 5, 1, 1_000_000),
     },
-    rateLimit: { perIpPerMinute: env.int('RATE_LIMIT_PER_IP_PER_MINUTE', 30, 1, 1_000_000_000) },
+    rateLimit: readRateLimits(env),
     mail: readMail(env),
     jwt: {
       issuer: env.string('JWT_ISSUER', publicUrl),
@@ -133,6 +143,14 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     auditRetentionDays: env.int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
+}
+
+function readRateLimits(env: EnvReader): AppConfig['rateLimit'] {
+  const otpPerIpPerMinute = env.int('RATE_LIMIT_PER_IP_PER_MINUTE', 30, 1, 1_000_000_000);
+  // Every route shares a looser budget; by default it scales with the OTP one, so raising
+  // RATE_LIMIT_PER_IP_PER_MINUTE (a load test from one IP) raises both.
+  const globalPerIpPerMinute = env.int('RATE_LIMIT_GLOBAL_PER_IP_PER_MINUTE', Math.max(600, otpPerIpPerMinute * 20), 1, 1_000_000_000_000);
+  return { otpPerIpPerMinute, globalPerIpPerMinute };
 }
 
 function readSecretKey(env: EnvReader, production: boolean): Buffer {

@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/principal';
 import { HealthService } from './health.service';
 
 @Public()
+@SkipThrottle({ global: true })
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

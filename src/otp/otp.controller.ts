@@ -1,10 +1,12 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { Public } from '../auth/principal';
 import { Client, ClientContext } from '../common/client-context';
+import { OtpRateLimited } from '../rate-limit/rate-limit.decorator';
 import { RequestCodeDto, ResendCodeDto, VerifyCodeDto } from './dto/otp.dto';
 import { LoginTicket, OtpService, SignedIn } from './otp.service';
 
 @Public()
+@OtpRateLimited()
 @Controller('api/v1/auth/otp')
 export class OtpController {
   constructor(private readonly otp: OtpService) {}

@@ -17,6 +17,8 @@ import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
 import { OtpTokensRepository } from './otp-tokens.repository';
 
+type AddressLimit = 'address-cooldown' | 'address-hourly' | 'address-failures';
+
 export interface LoginTicket {
   sessionId: string;
   expiresAt: string;
@@ -81,9 +83,7 @@ export class OtpService {
       case 'expired':
         throw expired();
       case 'locked':
-        throw new ProblemException('rate_limited', 'Too many wrong codes for this address; try again later.', {
-          retryAfterSeconds: (result.retryAt - now) / 1000,
-        });
+        throw await this.refuse('address-failures', loginId.address, result.email, client, result.retryAt, now);
       case 'invalid': {
         const loginDestroyed = result.attemptsRemaining === 0;
         await this.audit.record([
@@ -120,14 +120,9 @@ export class OtpService {
       case 'unknown_login':
         throw expired();
       case 'cooldown':
-        throw new ProblemException('otp_resend_too_soon', 'A code was sent moments ago; wait before asking for another.', {
-          retryAfterSeconds: (result.retryAt - now) / 1000,
-          extras: { resendAvailableAt: iso(result.retryAt) },
-        });
+        throw await this.refuse('address-cooldown', loginId.address, null, client, result.retryAt, now);
       case 'hourly_limit':
-        throw new ProblemException('rate_limited', 'Too many codes for this address in the last hour; try again later.', {
-          retryAfterSeconds: (result.retryAt - now) / 1000,
-        });
+        throw await this.refuse('address-hourly', loginId.address, null, client, result.retryAt, now);
     }
 
     const email = result.email;
@@ -159,6 +154,25 @@ export class OtpService {
     });
 
     return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
+  }
+
+  /** A per-address refusal: audited once per address and window, answered with when to retry. */
+  private async refuse(scope: AddressLimit, address: string, email: string | null, client: ClientContext, retryAt: number, now: number): Promise<ProblemException> {
+    const retryAfterSeconds = (retryAt - now) / 1000;
+    await this.audit.recordSampled(`${scope}:${address}`, retryAt - now, {
+      type: 'rate_limit.hit',
+      email,
+      client,
+      details: { scope, retryAfterSeconds: Math.ceil(retryAfterSeconds) },
+    });
+    if (scope === 'address-cooldown') {
+      return new ProblemException('otp_resend_too_soon', 'A code was sent moments ago; wait before asking for another.', {
+        retryAfterSeconds,
+        extras: { resendAvailableAt: iso(retryAt) },
+      });
+    }
+    const detail = scope === 'address-hourly' ? 'Too many codes for this address in the last hour' : 'Too many wrong codes for this address';
+    return new ProblemException('rate_limited', `${detail}; try again later.`, { retryAfterSeconds });
   }
 
   private async signIn(email: string, loginId: string, client: ClientContext): Promise<SignedIn> {

@@ -77,10 +77,6 @@ export class MemoryOtpStore extends OtpStore {
 
   async ping(): Promise<void> {}
 
-  async close(): Promise<void> {
-    this.addresses.clear();
-  }
-
   /** The address's state with everything past its time dropped. */
   private stateOf(address: string, now: number): AddressState {
     let state = this.addresses.get(address);

@@ -54,10 +54,4 @@ export abstract class OtpStore {
   abstract discardCode(address: string, loginId: string, codeHash: string): Promise<void>;
 
   abstract ping(): Promise<void>;
-
-  abstract close(): Promise<void>;
-
-  onApplicationShutdown(): Promise<void> {
-    return this.close();
-  }
 }

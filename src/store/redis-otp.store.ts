@@ -79,10 +79,6 @@ export class RedisOtpStore extends OtpStore {
     await this.redis.ping();
   }
 
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
-  }
-
   private keys(address: string): [string, string, string, string] {
     const base = `${this.keyPrefix}{${address}}`;
     return [`${base}:login`, `${base}:cooldown`, `${base}:sends`, `${base}:failures`];

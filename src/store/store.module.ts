@@ -1,10 +1,20 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
 import { RedisOtpStore } from './redis-otp.store';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
+
+/** Rate-limit counters (a ThrottlerStorage): in Redis when the process uses Redis, else in memory. */
+export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+
+/** The one Redis connection of the process, or null when state lives in memory. */
+export abstract class RedisConnection {
+  abstract readonly client: Redis | null;
+}
 
 export function createRedisClient(redis: RedisConfig): Redis {
   const options = {
@@ -18,13 +28,33 @@ export function createRedisClient(redis: RedisConfig): Redis {
     : new Redis({ ...options, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
 
-export function createOtpStore(config: AppConfig): OtpStore {
-  const useRedis = config.otpStore === 'redis' || (config.otpStore === 'auto' && config.redis !== undefined);
-  return useRedis && config.redis ? new RedisOtpStore(createRedisClient(config.redis), config.redis.keyPrefix) : new MemoryOtpStore();
+function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfig } {
+  return config.redis !== undefined && (config.otpStore === 'redis' || config.otpStore === 'auto');
 }
 
 @Module({
-  providers: [{ provide: OtpStore, inject: [APP_CONFIG], useFactory: createOtpStore }],
-  exports: [OtpStore],
+  providers: [
+    {
+      provide: RedisConnection,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        const client = usesRedis(config) ? createRedisClient(config.redis) : null;
+        return { client, onApplicationShutdown: () => client?.quit().catch(() => client.disconnect()) };
+      },
+    },
+    {
+      provide: OtpStore,
+      inject: [APP_CONFIG, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection): OtpStore =>
+        redis.client ? new RedisOtpStore(redis.client, config.redis!.keyPrefix) : new MemoryOtpStore(),
+    },
+    {
+      provide: RATE_LIMIT_STORAGE,
+      inject: [APP_CONFIG, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection): ThrottlerStorage =>
+        redis.client ? new RedisThrottlerStorage(redis.client, config.redis!.keyPrefix) : new ThrottlerStorageService(),
+    },
+  ],
+  exports: [OtpStore, RATE_LIMIT_STORAGE],
 })
 export class StoreModule {}

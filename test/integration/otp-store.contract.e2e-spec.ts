@@ -13,15 +13,13 @@ const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => { store: 
     needs: ['redis'],
     create: () => {
       const prefix = `contract:${randomBytes(4).toString('hex')}:`;
-      const store = new RedisOtpStore(new Redis(TEST_REDIS_URL), prefix);
+      const redis = new Redis(TEST_REDIS_URL);
       return {
-        store,
+        store: new RedisOtpStore(redis, prefix),
         cleanup: async () => {
-          const redis = new Redis(TEST_REDIS_URL);
           const keys = await redis.keys(`${prefix}*`);
           if (keys.length) await redis.del(...keys);
           redis.disconnect();
-          await store.close();
         },
       };
     },
