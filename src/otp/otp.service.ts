@@ -60,9 +60,7 @@ export class OtpService {
   /** Starts a new login for the address (ending earlier ones) and mails its first code. */
   async requestCode(email: string, client: ClientContext): Promise<LoginTicket> {
     const loginId: LoginId = { secret: this.codes.loginSecret(), address: this.secrets.addressTag(email) };
-    return this.issue(loginId, client, false, (code, now) =>
-      this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now),
-    );
+    return this.issue(loginId, client, false, (code, now) => this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now), email);
   }
 
   /** Mails another code for the same login; the earlier codes stay valid. */
@@ -109,6 +107,7 @@ export class OtpService {
     client: ClientContext,
     resend: boolean,
     store: (code: { hash: string; expiresAt: number }, now: number) => Promise<IssueResult>,
+    knownEmail: string | null = null,
   ): Promise<LoginTicket> {
     const now = this.clock.now();
     const sessionId = formatLoginId(loginId);
@@ -120,9 +119,9 @@ export class OtpService {
       case 'unknown_login':
         throw expired();
       case 'cooldown':
-        throw await this.refuse('address-cooldown', loginId.address, null, client, result.retryAt, now);
+        throw await this.refuse('address-cooldown', loginId.address, knownEmail, client, result.retryAt, now);
       case 'hourly_limit':
-        throw await this.refuse('address-hourly', loginId.address, null, client, result.retryAt, now);
+        throw await this.refuse('address-hourly', loginId.address, knownEmail, client, result.retryAt, now);
     }
 
     const email = result.email;
