@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
+import { escapeControlCharacters } from '../common/text';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 
 export interface AuditRecord {
@@ -16,12 +17,6 @@ export interface AuditRecord {
 
 const MAX_SAMPLED_KEYS = 10_000;
 
-// Control characters in values that came from a client are shown escaped, never raw.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-export function escapeControlCharacters(value: string): string {
-  return value.replace(CONTROL_CHARACTERS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** Appends events to the audit trail; callers pass their transaction so an event commits with what it describes. */
 @Injectable()

@@ -1,12 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Matches, MaxLength } from 'class-validator';
-
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { hasControlCharacters, NoControlCharacters } from './text';
 
 /** Trimmed and lower-cased; a value with control characters is left as is, to be refused. */
 export function normalizeEmail(value: unknown): unknown {
-  return typeof value === 'string' && !CONTROL_CHARACTERS.test(value) ? value.trim().toLowerCase() : value;
+  return typeof value === 'string' && !hasControlCharacters(value) ? value.trim().toLowerCase() : value;
 }
 
 /** An email address as API.md defines it: at most 254 characters, no control characters. */
@@ -14,7 +13,7 @@ export function IsEmailAddress(): PropertyDecorator {
   return applyDecorators(
     Transform(({ value }) => normalizeEmail(value)),
     IsString({ message: 'email must be a string' }),
-    Matches(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, { message: 'email must not contain control characters' }),
+    NoControlCharacters('email'),
     MaxLength(254, { message: 'email must be at most 254 characters' }),
     IsEmail({}, { message: 'email must be an email address' }),
   );

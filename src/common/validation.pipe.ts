@@ -1,5 +1,8 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ProblemException } from './problem.exception';
+import { jsonDepth } from './text';
+
+const MAX_BODY_DEPTH = 32;
 
 /** Whitelisting validation whose failures are `validation_failed` problems listing each field. */
 @Injectable()
@@ -20,6 +23,10 @@ export class StrictValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new ProblemException('validation_failed', 'The request body must be a JSON object.');
+      }
+      // class-transformer recurses through the whole body: refuse absurd nesting before it does.
+      if (jsonDepth(value) > MAX_BODY_DEPTH) {
+        throw new ProblemException('validation_failed', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
       }
     }
     return super.transform(value, metadata);

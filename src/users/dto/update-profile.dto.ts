@@ -1,16 +1,17 @@
 import { Transform } from 'class-transformer';
-import { IsObject, IsOptional, IsString, Matches, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsObject, IsOptional, IsString, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { isStorableJson, NoControlCharacters } from '../../common/text';
 
 const MAX_FORM_DATA_BYTES = 8 * 1024;
 
-@ValidatorConstraint({ name: 'jsonSize' })
-class FitsInFormDataLimit implements ValidatorConstraintInterface {
+@ValidatorConstraint({ name: 'storableFormData' })
+class StorableFormData implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return Buffer.byteLength(JSON.stringify(value)) <= MAX_FORM_DATA_BYTES;
+    return Buffer.byteLength(JSON.stringify(value)) <= MAX_FORM_DATA_BYTES && isStorableJson(value);
   }
 
   defaultMessage(): string {
-    return `lastSubmittedFormData must be at most ${MAX_FORM_DATA_BYTES} bytes of JSON`;
+    return `lastSubmittedFormData must be at most ${MAX_FORM_DATA_BYTES} bytes of JSON, without NUL characters or unpaired surrogates`;
   }
 }
 
@@ -19,11 +20,11 @@ export class UpdateProfileDto {
   @IsString()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
   @MaxLength(200)
-  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'name must not contain control characters' })
+  @NoControlCharacters('name')
   readonly name?: string | null;
 
   @IsOptional()
   @IsObject()
-  @Validate(FitsInFormDataLimit)
+  @Validate(StorableFormData)
   readonly lastSubmittedFormData?: Record<string, unknown> | null;
 }
