@@ -1,20 +1,22 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { AuditModule } from '../audit/audit.module';
+import { StoreModule } from '../store/store.module';
+import { UsersModule } from '../users/users.module';
+import { AccessGuard } from './access.guard';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
+import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [PassportModule],
-  controllers: [JwksController],
-  providers: [
-    JwtStrategy,
-    TokensService,
-    SessionsRepository,
-    SessionsService,
-  ],
-  exports: [TokensService, SessionsService],
+  imports: [PassportModule, StoreModule, UsersModule, AuditModule],
+  controllers: [AuthController, JwksController],
+  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, SessionsRepository, SessionsService, AuthService],
+  exports: [TokensService, SessionsService, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

@@ -1,32 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
+import { Clock } from '../common/clock';
+import { RevocationList } from '../store/revocation-list';
 import { Principal } from './principal';
-import { SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
-import { ACCESS_TOKEN_TYPE } from './tokens.service';
+import { ACCESS_TOKEN_TYPE, TokensService } from './tokens.service';
 
 interface DecodedToken {
-  header: { typ?: unknown; kid?: unknown };
+  header: { typ?: unknown };
   payload: Record<string, unknown>;
 }
 
 /**
- * Accepts only ES256 access tokens signed by one of our keys, chosen by `kid` alone: `jku`,
- * `x5u` and embedded `jwk` headers are never looked at.
+ * Accepts only ES256 access tokens signed by one of our keys (chosen by `kid` alone), for our
+ * issuer and audience, of type at+jwt, whose session has not been revoked.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(keys: SigningKeys, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    tokens: TokensService,
+    private readonly revocations: RevocationList,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      algorithms: [SIGNING_ALGORITHM],
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
+      ...tokens.verifyOptions,
       jsonWebTokenOptions: { complete: true },
       secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: Error | null, key?: string | Buffer) => void) => {
-        const key = keys.find(String(headerOf(rawToken)?.kid));
+        const key = tokens.keyFor(rawToken);
         // jsonwebtoken accepts KeyObjects; passport-jwt's types predate them.
         if (key) done(null, key.publicKey as unknown as Buffer);
         else done(new Error('unknown key id'));
@@ -34,25 +35,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  validate(decoded: DecodedToken): Principal | false {
+  async validate(decoded: DecodedToken): Promise<Principal | false> {
     const { header, payload } = decoded;
     if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string') return false;
+    const sessionId = typeof payload.sid === 'string' ? payload.sid : null;
+    if (sessionId && (await this.revocations.isRevoked(sessionId, this.clock.now()))) return false;
     const isService = payload.sub.startsWith('service:');
     return {
       subject: payload.sub,
       userId: isService ? null : payload.sub,
-      sessionId: typeof payload.sid === 'string' ? payload.sid : null,
+      sessionId,
       email: typeof payload.email === 'string' ? payload.email : null,
       roles: Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [],
       scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
     };
-  }
-}
-
-function headerOf(rawToken: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(Buffer.from(rawToken.split('.')[0], 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
   }
 }

@@ -15,14 +15,14 @@ export class Session {
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
-  /** HMAC of the current refresh token's secret part. */
+  /**
+   * HMAC of the current refresh token's secret. Each rotation derives the next secret from the
+   * previous one, so an older token of this session is recognised (reuse) without storing it.
+   */
   @Column({ name: 'refresh_token_hash', type: 'varchar', length: 64 })
   refreshTokenHash: string;
 
-  /** HMAC of the refresh token it replaced, to recognise reuse. */
-  @Column({ name: 'previous_refresh_token_hash', type: 'varchar', length: 64, nullable: true })
-  previousRefreshTokenHash: string | null;
-
+  /** When the refresh token was last rotated: the start of the concurrent-refresh grace. */
   @Column({ name: 'refreshed_at', type: 'timestamptz', nullable: true })
   refreshedAt: Date | null;
 

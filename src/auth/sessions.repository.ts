@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Session } from './session.entity';
 
@@ -9,5 +9,35 @@ export class SessionsRepository {
 
   async insert(session: Session, manager: EntityManager = this.dataSource.manager): Promise<void> {
     await manager.createQueryBuilder().insert().into(Session).values(session as QueryDeepPartialEntity<Session>).updateEntity(false).execute();
+  }
+
+  findById(id: string): Promise<Session | null> {
+    return this.dataSource.manager.findOneBy(Session, { id });
+  }
+
+  /** Moves the session to a new refresh token, only if it still has `fromHash`: one rotation wins a race. */
+  async rotate(id: string, fromHash: string, changes: Pick<Session, 'refreshTokenHash' | 'refreshedAt' | 'refreshExpiresAt' | 'lastUsedAt' | 'ip' | 'userAgent'>): Promise<boolean> {
+    const result = await this.dataSource.manager.update(Session, { id, refreshTokenHash: fromHash, revokedAt: IsNull() }, changes);
+    return (result.affected ?? 0) === 1;
+  }
+
+  /** Revokes the session if it belongs to the user (or to anyone, without one) and is live. */
+  async revoke(id: string, at: Date, userId?: string): Promise<boolean> {
+    const result = await this.dataSource.manager.update(Session, { id, revokedAt: IsNull(), ...(userId ? { userId } : {}) }, { revokedAt: at });
+    return (result.affected ?? 0) === 1;
+  }
+
+  /** Revokes every live session of the user; returns their ids. */
+  async revokeAllOfUser(userId: string, at: Date): Promise<string[]> {
+    const live = await this.dataSource.manager.find(Session, { select: { id: true }, where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(at) } });
+    if (live.length > 0) await this.dataSource.manager.update(Session, live.map((session) => session.id), { revokedAt: at });
+    return live.map((session) => session.id);
+  }
+
+  listLiveOfUser(userId: string, now: Date): Promise<Session[]> {
+    return this.dataSource.manager.find(Session, {
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(now), refreshExpiresAt: MoreThan(now) },
+      order: { createdAt: 'DESC' },
+    });
   }
 }

@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sign } from 'jsonwebtoken';
+import { JwtPayload, sign, verify } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
-import { SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
+import { User } from '../users/user.entity';
+import { userView, UserView } from '../users/users.service';
+import { Session } from './session.entity';
+import { SigningKey, SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -15,7 +18,16 @@ export interface AccessTokenClaims {
   scope?: string;
 }
 
-/** Signs access tokens with the current key; verification lives in the passport strategy. */
+/** What a sign-in or a refresh answers. */
+export interface SignedIn {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  user: UserView;
+}
+
+/** Signs and checks access tokens: ES256, our keys chosen by `kid`, our issuer and audience. */
 @Injectable()
 export class TokensService {
   constructor(
@@ -23,6 +35,11 @@ export class TokensService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
+
+  /** The options every verification uses, the passport strategy's included. */
+  get verifyOptions(): { algorithms: [typeof SIGNING_ALGORITHM]; issuer: string; audience: string } {
+    return { algorithms: [SIGNING_ALGORITHM], issuer: this.config.jwt.issuer, audience: this.config.jwt.audience };
+  }
 
   signAccessToken(claims: AccessTokenClaims, ttlSeconds = this.config.jwt.accessTtlSeconds): { token: string; expiresIn: number } {
     const key = this.keys.current;
@@ -40,6 +57,42 @@ export class TokensService {
       audience: this.config.jwt.audience,
     });
     return { token, expiresIn: ttlSeconds };
+  }
+
+  /** Tokens for a user's session; the access token never outlives the session. */
+  signedIn(user: User, session: Session, refreshToken: string): SignedIn {
+    const secondsLeft = Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000);
+    const access = this.signAccessToken(
+      { subject: user.id, sessionId: session.id, email: user.email, roles: this.rolesFor(user.email) },
+      Math.max(1, Math.min(this.config.jwt.accessTtlSeconds, secondsLeft)),
+    );
+    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, refreshToken, user: userView(user) };
+  }
+
+  /** The verified payload of one of our access tokens, or null. */
+  verifyAccessToken(token: string): JwtPayload | null {
+    const key = this.keyFor(token);
+    if (!key) return null;
+    try {
+      const decoded = verify(token, key.publicKey, {
+        ...this.verifyOptions,
+        complete: true,
+        clockTimestamp: Math.floor(this.clock.now() / 1000),
+      }) as unknown as { header: { typ?: string }; payload: JwtPayload };
+      return decoded.header.typ === ACCESS_TOKEN_TYPE && typeof decoded.payload.sub === 'string' ? decoded.payload : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The key named by the token's `kid`; no other header (jku, x5u, jwk) is ever looked at. */
+  keyFor(token: string): SigningKey | undefined {
+    try {
+      const kid = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))?.kid;
+      return typeof kid === 'string' ? this.keys.find(kid) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   rolesFor(email: string): string[] {

@@ -8,6 +8,7 @@ export class Secrets {
   private readonly codeKey: Buffer;
   private readonly addressKey: Buffer;
   private readonly refreshKey: Buffer;
+  private readonly refreshChainKey: Buffer;
   readonly cookieKey: Buffer;
 
   constructor(secretKey: Buffer) {
@@ -15,6 +16,7 @@ export class Secrets {
     this.codeKey = derive('otp-code');
     this.addressKey = derive('address-key');
     this.refreshKey = derive('refresh-token');
+    this.refreshChainKey = derive('refresh-token-chain');
     this.cookieKey = derive('cookie');
   }
 
@@ -30,5 +32,10 @@ export class Secrets {
 
   hashRefreshToken(secret: string): string {
     return createHmac('sha256', this.refreshKey).update(secret).digest('hex');
+  }
+
+  /** The secret that replaces `secret` at rotation: only the server can compute it. */
+  nextRefreshSecret(secret: string): string {
+    return createHmac('sha256', this.refreshChainKey).update(secret).digest('base64url');
   }
 }

@@ -47,6 +47,8 @@ export interface JwtConfig {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   sessionMaxAgeSeconds: number;
+  /** Two refreshes of one token this close together are one client racing itself, not reuse. */
+  refreshGraceSeconds: number;
   /** PEM or JWK text from JWT_PRIVATE_KEY. */
   privateKeyText?: string;
   keysDir: string;
@@ -130,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       accessTtlSeconds: env.int('JWT_ACCESS_TTL_SECONDS', 900, 30, 86_400),
       refreshTtlSeconds: env.int('JWT_REFRESH_TTL_SECONDS', 2_592_000, 60, 31_536_000),
       sessionMaxAgeSeconds: env.int('JWT_SESSION_MAX_AGE_SECONDS', 7_776_000, 60, 315_360_000),
+      refreshGraceSeconds: env.int('JWT_REFRESH_GRACE_SECONDS', 10, 0, 60),
       privateKeyText: readPrivateKeyText(env, production),
       keysDir: env.string('JWT_KEYS_DIR', './data/keys'),
       generateMissingKey: !production && !env.has('JWT_KEYS_DIR'),

@@ -3,7 +3,8 @@ import { Public } from '../auth/principal';
 import { Client, ClientContext } from '../common/client-context';
 import { OtpRateLimited } from '../rate-limit/rate-limit.decorator';
 import { RequestCodeDto, ResendCodeDto, VerifyCodeDto } from './dto/otp.dto';
-import { LoginTicket, OtpService, SignedIn } from './otp.service';
+import { SignedIn } from '../auth/tokens.service';
+import { LoginTicket, OtpService } from './otp.service';
 
 @Public()
 @OtpRateLimited()

@@ -16,6 +16,7 @@ import { createDataSource } from '../database/data-source-options';
 import { MailService } from '../mail/mail.service';
 import { MailTransport, OutgoingMail } from '../mail/mail-transport';
 import { MemoryOtpStore } from '../store/memory-otp.store';
+import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
 import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
@@ -88,7 +89,7 @@ async function buildSut(env: Record<string, string> = {}) {
     new MailService(transport, config),
     new OtpTokensRepository(dataSource),
     new UsersService(new UsersRepository(dataSource), clock),
-    new SessionsService(new SessionsRepository(dataSource), secrets, config, clock),
+    new SessionsService(new SessionsRepository(dataSource), new MemoryRevocationList(), audit, secrets, config, clock),
     new TokensService(loadSigningKeys(config.jwt), config, clock),
     audit,
     secrets,

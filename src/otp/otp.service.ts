@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
-import { TokensService } from '../auth/tokens.service';
+import { SignedIn, TokensService } from '../auth/tokens.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ClientContext } from '../common/client-context';
@@ -12,7 +12,7 @@ import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
 import { IssueLimits, IssueResult, OtpStore } from '../store/otp-store';
-import { UsersService, userView, UserView } from '../users/users.service';
+import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
 import { OtpTokensRepository } from './otp-tokens.repository';
@@ -24,14 +24,6 @@ export interface LoginTicket {
   expiresAt: string;
   resendAvailableAt: string;
   codeLength: number;
-}
-
-export interface SignedIn {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  user: UserView;
 }
 
 /**
@@ -188,8 +180,7 @@ export class OtpService {
       );
       return { user, started };
     });
-    const access = this.tokens.signAccessToken({ subject: user.id, sessionId: started.session.id, email, roles: this.tokens.rolesFor(email) });
-    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, refreshToken: started.refreshToken, user: userView(user) };
+    return this.tokens.signedIn(user, started.session, started.refreshToken);
   }
 
   private loginIdOrExpired(sessionId: string): LoginId {

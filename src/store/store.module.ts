@@ -6,7 +6,9 @@ import { APP_CONFIG } from '../config/app-config.token';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
 import { RedisOtpStore } from './redis-otp.store';
+import { RedisRevocationList } from './redis-revocation-list';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { MemoryRevocationList, RevocationList } from './revocation-list';
 
 /** Rate-limit counters (a ThrottlerStorage): in Redis when the process uses Redis, else in memory. */
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -54,7 +56,13 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       useFactory: (config: AppConfig, redis: RedisConnection): ThrottlerStorage =>
         redis.client ? new RedisThrottlerStorage(redis.client, config.redis!.keyPrefix) : new ThrottlerStorageService(),
     },
+    {
+      provide: RevocationList,
+      inject: [APP_CONFIG, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection): RevocationList =>
+        redis.client ? new RedisRevocationList(redis.client, config.redis!.keyPrefix) : new MemoryRevocationList(),
+    },
   ],
-  exports: [OtpStore, RATE_LIMIT_STORAGE],
+  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList],
 })
 export class StoreModule {}

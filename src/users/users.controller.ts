@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, Patch } from '@nestjs/common';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { ProblemException } from '../common/problem.exception';
+import { userIdOf } from '../auth/auth.service';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { ProfileView, UsersService } from './users.service';
 
@@ -19,9 +19,4 @@ export class UsersController {
   update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<ProfileView> {
     return this.users.updateProfile(userIdOf(principal), body);
   }
-}
-
-function userIdOf(principal: Principal): string {
-  if (!principal.userId) throw new ProblemException('forbidden', 'This endpoint is for signed-in users, not services.');
-  return principal.userId;
 }

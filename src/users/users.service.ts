@@ -42,6 +42,10 @@ export class UsersService {
     return this.users.upsertSignIn(email, new Date(this.clock.now()), manager);
   }
 
+  findById(userId: string): Promise<User | null> {
+    return this.users.findById(userId);
+  }
+
   async getProfile(userId: string): Promise<ProfileView> {
     return profileView(await this.existing(this.users.findById(userId)));
   }

@@ -1,0 +1,31 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ProblemException } from '../common/problem.exception';
+import { Principal } from './principal';
+
+const REQUIRED_ACCESS = 'requiredAccess';
+
+export interface RequiredAccess {
+  roles?: string[];
+  scopes?: string[];
+}
+
+/** The route is for principals with any of these roles (users) or scopes (services). */
+export const RequireAccess = (access: RequiredAccess) => SetMetadata(REQUIRED_ACCESS, access);
+
+/** Global, after authentication: a valid token without the role or scope gets 403. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(REQUIRED_ACCESS, [context.getHandler(), context.getClass()]);
+    if (!required) return true;
+    const principal = context.switchToHttp().getRequest<{ user?: Principal }>().user;
+    const granted =
+      principal !== undefined &&
+      ((required.roles ?? []).some((role) => principal.roles.includes(role)) || (required.scopes ?? []).some((scope) => principal.scopes.includes(scope)));
+    if (!granted) throw new ProblemException('forbidden', 'This token does not grant access to this resource.');
+    return true;
+  }
+}

@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { ClientContext } from '../common/client-context';
+import { ProblemException } from '../common/problem.exception';
+import { RevocationList } from '../store/revocation-list';
+import { UsersService } from '../users/users.service';
+import { Principal } from './principal';
+import { SessionsService } from './sessions.service';
+import { SignedIn, TokensService } from './tokens.service';
+
+export interface SessionView {
+  id: string;
+  createdAt: string;
+  lastUsedAt: string;
+  ip: string;
+  userAgent: string | null;
+  current: boolean;
+}
+
+/** RFC 7662 introspection answer. */
+export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly tokens: TokensService,
+    private readonly users: UsersService,
+    private readonly revocations: RevocationList,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async refresh(refreshToken: string, client: ClientContext): Promise<SignedIn> {
+    const { session, refreshToken: next } = await this.sessions.refresh(refreshToken, client);
+    const user = await this.users.findById(session.userId);
+    if (!user) throw new ProblemException('unauthorized', 'The refresh token is invalid or its session has ended.');
+    return this.tokens.signedIn(user, session, next);
+  }
+
+  async logout(principal: Principal, client: ClientContext): Promise<void> {
+    if (principal.userId && principal.sessionId) await this.sessions.revokeOwn(principal.userId, principal.sessionId, client, 'logout');
+  }
+
+  async listSessions(principal: Principal): Promise<{ items: SessionView[] }> {
+    const sessions = await this.sessions.listLive(userIdOf(principal));
+    return {
+      items: sessions.map((session) => ({
+        id: session.id,
+        createdAt: session.createdAt.toISOString(),
+        lastUsedAt: session.lastUsedAt.toISOString(),
+        ip: session.ip,
+        userAgent: session.userAgent,
+        current: session.id === principal.sessionId,
+      })),
+    };
+  }
+
+  async revokeSession(principal: Principal, sessionId: string, client: ClientContext): Promise<void> {
+    if (!(await this.sessions.revokeOwn(userIdOf(principal), sessionId, client, 'revoked_by_user'))) {
+      throw new ProblemException('not_found', 'You have no such session.');
+    }
+  }
+
+  /** Access tokens are checked like any request's; refresh tokens against their session. */
+  async introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<Introspection> {
+    const order = hint === 'refresh_token' ? [this.introspectRefresh, this.introspectAccess] : [this.introspectAccess, this.introspectRefresh];
+    for (const attempt of order) {
+      const answer = await attempt.call(this, token);
+      if (answer.active) return answer;
+    }
+    return { active: false };
+  }
+
+  private async introspectAccess(token: string): Promise<Introspection> {
+    const payload = this.tokens.verifyAccessToken(token);
+    if (!payload) return { active: false };
+    if (typeof payload.sid === 'string') {
+      const live = !(await this.revocations.isRevoked(payload.sid, this.clock.now())) && (await this.sessions.findLive(payload.sid));
+      if (!live) return { active: false };
+    }
+    const { sub, sid, exp, iat, iss, aud, email, roles, scope } = payload;
+    return { active: true, token_type: 'access_token', sub, sid, exp, iat, iss, aud, email, roles, scope };
+  }
+
+  private async introspectRefresh(token: string): Promise<Introspection> {
+    const session = await this.sessions.findByRefreshToken(token);
+    if (!session) return { active: false };
+    return {
+      active: true,
+      token_type: 'refresh_token',
+      sub: session.userId,
+      sid: session.id,
+      iat: Math.floor(session.createdAt.getTime() / 1000),
+      exp: Math.floor(session.refreshExpiresAt.getTime() / 1000),
+    };
+  }
+}
+
+export function userIdOf(principal: Principal): string {
+  if (!principal.userId) throw new ProblemException('forbidden', 'This endpoint is for signed-in users, not services.');
+  return principal.userId;
+}
