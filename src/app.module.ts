@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AccessGuard } from './auth/access.guard';
@@ -21,7 +22,19 @@ export class AppModule {
   static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, signingKeys), DatabaseModule, StoreModule, MailModule, AuditModule, UsersModule, AuthModule, OtpModule, HealthModule, RateLimitModule],
+      imports: [
+        CoreModule.forRoot(config, signingKeys),
+        ScheduleModule.forRoot(),
+        DatabaseModule,
+        StoreModule,
+        MailModule,
+        AuditModule,
+        UsersModule,
+        AuthModule,
+        OtpModule,
+        HealthModule,
+        RateLimitModule,
+      ],
       // Rate limits run first, so floods are refused before any token is checked.
       providers: [
         { provide: APP_GUARD, useExisting: RateLimitGuard },

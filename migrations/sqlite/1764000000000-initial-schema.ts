@@ -11,7 +11,7 @@ export class InitialSchemaSqlite1764000000000 implements MigrationInterface {
     await db.query(`CREATE INDEX "idx_otp_tokens_login_id" ON "otp_tokens" ("login_id")`);
     await db.query(`CREATE INDEX "idx_otp_tokens_expires_at" ON "otp_tokens" ("expires_at")`);
 
-    await db.query(`CREATE TABLE "sessions" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "refresh_token_hash" varchar(64) NOT NULL, "previous_refresh_token_hash" varchar(64), "refreshed_at" datetime, "refresh_expires_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "created_at" datetime NOT NULL, "last_used_at" datetime NOT NULL, "ip" varchar(45) NOT NULL, "user_agent" varchar(512), "revoked_at" datetime, CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
+    await db.query(`CREATE TABLE "sessions" ("id" varchar PRIMARY KEY NOT NULL, "user_id" varchar NOT NULL, "refresh_token_hash" varchar(64) NOT NULL, "refreshed_at" datetime, "refresh_expires_at" datetime NOT NULL, "expires_at" datetime NOT NULL, "created_at" datetime NOT NULL, "last_used_at" datetime NOT NULL, "ip" varchar(45) NOT NULL, "user_agent" varchar(512), "revoked_at" datetime, CONSTRAINT "FK_085d540d9f418cfbdc7bd55bb19" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)`);
     await db.query(`CREATE INDEX "idx_sessions_user_id" ON "sessions" ("user_id")`);
     await db.query(`CREATE INDEX "idx_sessions_expires_at" ON "sessions" ("expires_at")`);
 

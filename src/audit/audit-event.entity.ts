@@ -18,7 +18,7 @@ export const AUDIT_EVENT_TYPES = [
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-/** Append-only: nothing in the service updates or deletes a row but retention. */
+/** Append-only: nothing in the service changes a row but the sealer, or deletes one but retention. */
 @Entity('audit_events')
 @Index('idx_audit_events_type_id', ['type', 'id'])
 @Index('idx_audit_events_email_id', ['email', 'id'])
@@ -54,4 +54,13 @@ export class AuditEvent {
 
   @Column({ type: 'jsonb' })
   details: Record<string, unknown>;
+
+  /** Position in the tamper-evident chain, assigned by the sealer shortly after commit. */
+  @Index('idx_audit_events_chain_index', { unique: true })
+  @Column({ name: 'chain_index', type: 'bigint', nullable: true })
+  chainIndex: string | null;
+
+  /** HMAC over this event's content and the previous seal. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  seal: string | null;
 }

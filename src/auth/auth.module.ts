@@ -4,6 +4,7 @@ import { AuditModule } from '../audit/audit.module';
 import { StoreModule } from '../store/store.module';
 import { UsersModule } from '../users/users.module';
 import { AccessGuard } from './access.guard';
+import { AdminSessionsController } from './admin-sessions.controller';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
@@ -15,7 +16,7 @@ import { TokensService } from './tokens.service';
 
 @Module({
   imports: [PassportModule, StoreModule, UsersModule, AuditModule],
-  controllers: [AuthController, JwksController],
+  controllers: [AuthController, AdminSessionsController, JwksController],
   providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, SessionsRepository, SessionsService, AuthService],
   exports: [TokensService, SessionsService, JwtAuthGuard, AccessGuard],
 })

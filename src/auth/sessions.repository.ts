@@ -34,6 +34,18 @@ export class SessionsRepository {
     return live.map((session) => session.id);
   }
 
+  /** Deletes up to `batch` sessions that can never be used again; returns how many. */
+  async deleteEnded(now: Date, revokedBefore: Date, batch: number): Promise<number> {
+    const rows = await this.dataSource.manager
+      .createQueryBuilder(Session, 'session')
+      .select('session.id', 'id')
+      .where('session.expires_at < :now OR session.refresh_expires_at < :now OR session.revoked_at < :revokedBefore', { now, revokedBefore })
+      .limit(batch)
+      .getRawMany<{ id: string }>();
+    if (rows.length > 0) await this.dataSource.manager.delete(Session, rows.map((row) => row.id));
+    return rows.length;
+  }
+
   listLiveOfUser(userId: string, now: Date): Promise<Session[]> {
     return this.dataSource.manager.find(Session, {
       where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(now), refreshExpiresAt: MoreThan(now) },

@@ -111,6 +111,15 @@ export class SessionsService {
     return session && session.refreshTokenHash === this.secrets.hashRefreshToken(parsed.secret) ? session : null;
   }
 
+  /** Deletes ended sessions in batches, once no access token of theirs can still be alive. */
+  async deleteEnded(batch: number): Promise<number> {
+    const now = this.clock.now();
+    const revokedBefore = new Date(now - this.config.jwt.accessTtlSeconds * 1000);
+    let deleted = 0;
+    for (let removed = batch; removed === batch; deleted += removed) removed = await this.sessions.deleteEnded(new Date(now), revokedBefore, batch);
+    return deleted;
+  }
+
   listLive(userId: string): Promise<Session[]> {
     return this.sessions.listLiveOfUser(userId, new Date(this.clock.now()));
   }

@@ -9,6 +9,7 @@ export class Secrets {
   private readonly addressKey: Buffer;
   private readonly refreshKey: Buffer;
   private readonly refreshChainKey: Buffer;
+  private readonly auditKey: Buffer;
   readonly cookieKey: Buffer;
 
   constructor(secretKey: Buffer) {
@@ -17,6 +18,7 @@ export class Secrets {
     this.addressKey = derive('address-key');
     this.refreshKey = derive('refresh-token');
     this.refreshChainKey = derive('refresh-token-chain');
+    this.auditKey = derive('audit-chain');
     this.cookieKey = derive('cookie');
   }
 
@@ -32,6 +34,11 @@ export class Secrets {
 
   hashRefreshToken(secret: string): string {
     return createHmac('sha256', this.refreshKey).update(secret).digest('hex');
+  }
+
+  /** A link of the audit chain: only the service can make one, so a database edit cannot be re-sealed. */
+  auditSeal(previousSeal: string, content: string): string {
+    return createHmac('sha256', this.auditKey).update(previousSeal).update('\n').update(content).digest('hex');
   }
 
   /** The secret that replaces `secret` at rotation: only the server can compute it. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
+import { AuditAnchor } from '../audit/audit-anchor.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Session } from '../auth/session.entity';
 import { OtpToken } from '../otp/otp-token.entity';
@@ -9,7 +10,7 @@ import { User } from '../users/user.entity';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 import { teachSqlitePostgresTypes } from './portable-types';
 
-export const ENTITIES = [User, OtpToken, Session, AuditEvent];
+export const ENTITIES = [User, OtpToken, Session, AuditEvent, AuditAnchor];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, synchronize: false, migrationsRun: false, migrationsTableName: 'migrations', logging: false } as const;

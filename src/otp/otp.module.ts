@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { MailModule } from '../mail/mail.module';
 import { StoreModule } from '../store/store.module';
 import { UsersModule } from '../users/users.module';
+import { CleanupJob } from './cleanup.job';
 import { CodeGenerator } from './code-generator';
 import { OtpController } from './otp.controller';
 import { OtpService } from './otp.service';
@@ -12,7 +13,7 @@ import { OtpTokensRepository } from './otp-tokens.repository';
 @Module({
   imports: [StoreModule, MailModule, UsersModule, AuthModule, AuditModule],
   controllers: [OtpController],
-  providers: [OtpService, OtpTokensRepository, CodeGenerator],
+  providers: [OtpService, OtpTokensRepository, CodeGenerator, CleanupJob],
   exports: [OtpService],
 })
 export class OtpModule {}

@@ -77,6 +77,17 @@ export class MemoryOtpStore extends OtpStore {
 
   async ping(): Promise<void> {}
 
+  async removeExpired(now: number): Promise<number> {
+    let removed = 0;
+    for (const [address, state] of this.addresses) {
+      const hadLogin = state.login !== undefined;
+      this.stateOf(address, now);
+      if (hadLogin && !state.login) removed++;
+      if (!state.login && state.sends.length === 0 && state.failures === 0 && state.cooldownUntil <= now) this.addresses.delete(address);
+    }
+    return removed;
+  }
+
   /** The address's state with everything past its time dropped. */
   private stateOf(address: string, now: number): AddressState {
     let state = this.addresses.get(address);

@@ -54,4 +54,7 @@ export abstract class OtpStore {
   abstract discardCode(address: string, loginId: string, codeHash: string): Promise<void>;
 
   abstract ping(): Promise<void>;
+
+  /** Drops what has expired, for stores that do not expire entries themselves; returns how many. */
+  abstract removeExpired(now: number): Promise<number>;
 }

@@ -3,6 +3,7 @@ import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
+import { JobLock, MemoryJobLock, RedisJobLock } from './job-lock';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
 import { RedisOtpStore } from './redis-otp.store';
@@ -62,7 +63,13 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       useFactory: (config: AppConfig, redis: RedisConnection): RevocationList =>
         redis.client ? new RedisRevocationList(redis.client, config.redis!.keyPrefix) : new MemoryRevocationList(),
     },
+    {
+      provide: JobLock,
+      inject: [APP_CONFIG, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection): JobLock =>
+        redis.client ? new RedisJobLock(redis.client, config.redis!.keyPrefix) : new MemoryJobLock(),
+    },
   ],
-  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList],
+  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock],
 })
 export class StoreModule {}

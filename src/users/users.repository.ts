@@ -21,6 +21,16 @@ export class UsersRepository {
     return manager.findOneByOrFail(User, { email });
   }
 
+  /** Newest first; keyset on (created_at, id). */
+  page(emailPrefix: string | undefined, after: { createdAt: Date; id: string } | undefined, limit: number): Promise<User[]> {
+    const query = this.dataSource.manager.createQueryBuilder(User, 'user').orderBy('user.created_at', 'DESC').addOrderBy('user.id', 'DESC').take(limit);
+    if (emailPrefix) query.andWhere("user.email LIKE :prefix ESCAPE '\\'", { prefix: `${emailPrefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%` });
+    if (after) {
+      query.andWhere('(user.created_at < :createdAt OR (user.created_at = :createdAt AND user.id < :id))', { createdAt: after.createdAt, id: after.id });
+    }
+    return query.getMany();
+  }
+
   findById(id: string): Promise<User | null> {
     return this.dataSource.manager.findOneBy(User, { id });
   }

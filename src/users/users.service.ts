@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
+import { decodeCursor, encodeCursor } from '../common/query';
+import { UsersQueryDto } from './dto/users-query.dto';
 import { FormData, User } from './user.entity';
 import { UsersRepository } from './users.repository';
 
@@ -40,6 +42,17 @@ export class UsersService {
 
   recordSignIn(email: string, manager?: EntityManager): Promise<User> {
     return this.users.upsertSignIn(email, new Date(this.clock.now()), manager);
+  }
+
+  async listForAdmin(query: UsersQueryDto): Promise<{ items: UserView[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const position = decodeCursor(query.cursor, [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), (v) => typeof v === 'string' && v.length <= 36]) as
+      | [string, string]
+      | undefined;
+    const users = await this.users.page(query.email, position && { createdAt: new Date(position[0]), id: position[1] }, limit + 1);
+    const items = users.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(userView), nextCursor: users.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
   }
 
   findById(userId: string): Promise<User | null> {

@@ -1,0 +1,24 @@
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Client, ClientContext } from '../common/client-context';
+import { ProblemException } from '../common/problem.exception';
+import { UsersService } from '../users/users.service';
+import { RequireAccess } from './access.guard';
+import { SessionsService } from './sessions.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Controller('api/v1/admin/users')
+export class AdminSessionsController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Post(':id/revoke-sessions')
+  @HttpCode(204)
+  @RequireAccess({ roles: ['admin'] })
+  async revokeAll(@Param('id') userId: string, @Client() client: ClientContext): Promise<void> {
+    if (!UUID.test(userId) || !(await this.users.findById(userId))) throw new ProblemException('not_found', 'No such user.');
+    await this.sessions.revokeAllOfUser(userId, client, 'revoked_by_admin');
+  }
+}

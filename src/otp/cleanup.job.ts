@@ -1,0 +1,74 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { AuditChainService } from '../audit/audit-chain.service';
+import { AuditService } from '../audit/audit.service';
+import { SessionsService } from '../auth/sessions.service';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { Clock } from '../common/clock';
+import { JobLock } from '../store/job-lock';
+import { OtpStore } from '../store/otp-store';
+import { OtpTokensRepository } from './otp-tokens.repository';
+
+const BATCH = 1000;
+const DAY_MS = 86_400_000;
+
+export interface CleanupCounts {
+  otpTokens: number;
+  memoryLogins: number;
+  sessions: number;
+  auditEvents: number;
+}
+
+/**
+ * CLEANUP_CRON: expired codes and logins, sessions past their end, audit events past retention;
+ * in batches, on one instance per tick. A run that removed anything is audited as otp.cleanup.
+ */
+@Injectable()
+export class CleanupJob implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Cleanup');
+
+  constructor(
+    private readonly otpTokens: OtpTokensRepository,
+    private readonly store: OtpStore,
+    private readonly sessions: SessionsService,
+    private readonly auditChain: AuditChainService,
+    private readonly audit: AuditService,
+    private readonly lock: JobLock,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const job = CronJob.from({ cronTime: this.config.cleanupCron, onTick: () => void this.runScheduled() });
+    this.scheduler.addCronJob('cleanup', job);
+    job.start();
+  }
+
+  private async runScheduled(): Promise<void> {
+    try {
+      await this.run();
+    } catch (error) {
+      this.logger.warn(`Cleanup failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** One cleanup; undefined when another instance is running it. */
+  run(): Promise<CleanupCounts | undefined> {
+    return this.lock.runExclusive('cleanup', 10 * 60_000, async () => {
+      const now = this.clock.now();
+      let otpTokens = 0;
+      for (let removed = BATCH; removed === BATCH; otpTokens += removed) removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
+      const counts: CleanupCounts = {
+        otpTokens,
+        memoryLogins: await this.store.removeExpired(now),
+        sessions: await this.sessions.deleteEnded(BATCH),
+        auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
+      };
+      if (Object.values(counts).some((count) => count > 0)) await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
+      return counts;
+    });
+  }
+}

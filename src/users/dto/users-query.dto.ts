@@ -1,0 +1,22 @@
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageLimit } from '../../common/query';
+import { NoControlCharacters } from '../../common/text';
+
+export class UsersQueryDto {
+  /** Matches addresses starting with this text, case-insensitively. */
+  @IsOptional()
+  @IsString()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @MaxLength(254)
+  @NoControlCharacters('email')
+  readonly email?: string;
+
+  @PageLimit(500)
+  readonly limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  readonly cursor?: string;
+}
