@@ -101,7 +101,8 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
 }
 
 function hasBody(request: FastifyRequest): boolean {
-  return ['POST', 'PUT', 'PATCH'].includes(request.method);
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function isJson(contentType: string | undefined): boolean {

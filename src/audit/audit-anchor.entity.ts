@@ -1,13 +1,17 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * Where the chain starts after retention pruned its beginning: the last pruned event's chain
- * index and seal, sealed in turn so that it cannot be moved.
+ * A sealed reference into the chain. `start`: where the chain begins after retention pruned its
+ * beginning (the last pruned event). `head`: the newest sealed event, so that deleting the
+ * newest events is noticed too.
  */
 @Entity('audit_anchors')
 export class AuditAnchor {
   @PrimaryGeneratedColumn('increment')
   id: number;
+
+  @Column({ type: 'varchar', length: 8 })
+  kind: 'start' | 'head';
 
   @Column({ name: 'chain_index', type: 'bigint' })
   chainIndex: string;

@@ -70,7 +70,7 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
       const pending = await this.events.unsealed(manager, SEAL_BATCH);
       if (pending.length === 0) return 0;
       const last = await this.events.lastSealed(manager);
-      const anchor = last ? null : await this.events.latestAnchor(manager);
+      const anchor = last ? null : await this.events.latestAnchor('start', manager);
       let previousSeal = last?.seal ?? anchor?.seal ?? GENESIS_SEAL;
       let index = BigInt(last?.chainIndex ?? anchor?.chainIndex ?? 0) + 1n;
       for (const event of pending) {
@@ -79,15 +79,19 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
         previousSeal = event.seal;
         await this.events.seal(manager, event.id, event.chainIndex, event.seal);
       }
+      const head = { kind: 'head' as const, chainIndex: (index - 1n).toString(), seal: previousSeal, createdAt: new Date(this.clock.now()) };
+      await this.events.moveHead(manager, { ...head, anchorSeal: sealAnchor(this.secrets, head) });
       return pending.length;
     });
   }
 
   /** Walks the whole chain from its anchor and names the first broken link. */
   async verify(): Promise<ChainReport> {
-    const anchor = await this.events.latestAnchor();
-    if (anchor && anchor.anchorSeal !== sealAnchor(this.secrets, anchor)) {
-      return { ok: false, checked: 0, firstIndex: null, lastIndex: null, problem: `the retention anchor at chain index ${anchor.chainIndex} was altered` };
+    const [anchor, head] = await Promise.all([this.events.latestAnchor('start'), this.events.latestAnchor('head')]);
+    for (const checkpoint of [anchor, head]) {
+      if (checkpoint && checkpoint.anchorSeal !== sealAnchor(this.secrets, checkpoint)) {
+        return { ok: false, checked: 0, firstIndex: null, lastIndex: null, problem: `the ${checkpoint.kind} checkpoint at chain index ${checkpoint.chainIndex} was altered` };
+      }
     }
     let previousSeal = anchor?.seal ?? GENESIS_SEAL;
     let expected = BigInt(anchor?.chainIndex ?? 0) + 1n;
@@ -106,6 +110,9 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
       if (batch.length < VERIFY_BATCH) break;
     }
     const lastIndex = checked > 0 ? (expected - 1n).toString() : null;
+    if (head && expected - 1n < BigInt(head.chainIndex)) {
+      return { ok: false, checked, firstIndex, lastIndex, problem: `the chain ends at index ${expected - 1n} but was sealed up to ${head.chainIndex}: the newest events were deleted` };
+    }
     const [stray] = await this.events.unsealedBefore(new Date(this.clock.now() - UNSEALED_SUSPICIOUS_AFTER_MS));
     if (stray) return { ok: false, checked, firstIndex, lastIndex, problem: `event ${stray.id} was never sealed: it was not written by the service` };
     return { ok: true, checked, firstIndex: checked > 0 ? firstIndex : null, lastIndex };
@@ -118,8 +125,8 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
   async pruneBefore(cutoff: Date): Promise<number> {
     const last = await this.events.lastPrunable(cutoff);
     if (!last) return 0;
-    const anchor = { chainIndex: last.chainIndex!, seal: last.seal!, createdAt: new Date(this.clock.now()) };
-    await this.events.insertAnchor({ ...anchor, anchorSeal: sealAnchor(this.secrets, anchor) });
+    const anchor = { kind: 'start' as const, chainIndex: last.chainIndex!, seal: last.seal!, createdAt: new Date(this.clock.now()) };
+    await this.events.insertStartAnchor({ ...anchor, anchorSeal: sealAnchor(this.secrets, anchor) });
     let deleted = 0;
     for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH; ) {
       batch = await this.events.deleteChainUpTo(last.chainIndex!, PRUNE_BATCH);

@@ -26,8 +26,8 @@ export function sealEvent(secrets: Secrets, previousSeal: string, event: AuditEv
   return secrets.auditSeal(previousSeal, canonicalEvent(event));
 }
 
-export function sealAnchor(secrets: Secrets, anchor: Pick<AuditAnchor, 'chainIndex' | 'seal'>): string {
-  return secrets.auditSeal('anchor', `${anchor.chainIndex}:${anchor.seal}`);
+export function sealAnchor(secrets: Secrets, anchor: Pick<AuditAnchor, 'kind' | 'chainIndex' | 'seal'>): string {
+  return secrets.auditSeal(`anchor:${anchor.kind}`, `${anchor.chainIndex}:${anchor.seal}`);
 }
 
 function parseDetails(details: unknown): unknown {

@@ -34,8 +34,14 @@ export class AuditRepository {
     return manager.createQueryBuilder(AuditEvent, 'event').where('event.chain_index IS NOT NULL').orderBy('event.chain_index', 'DESC').limit(1).getOne();
   }
 
-  latestAnchor(manager: EntityManager = this.dataSource.manager): Promise<AuditAnchor | null> {
-    return manager.createQueryBuilder(AuditAnchor, 'anchor').orderBy('anchor.chain_index', 'DESC').limit(1).getOne();
+  latestAnchor(kind: AuditAnchor['kind'], manager: EntityManager = this.dataSource.manager): Promise<AuditAnchor | null> {
+    return manager.createQueryBuilder(AuditAnchor, 'anchor').where('anchor.kind = :kind', { kind }).orderBy('anchor.chain_index', 'DESC').limit(1).getOne();
+  }
+
+  /** Replaces the head checkpoint. */
+  async moveHead(manager: EntityManager, head: Omit<AuditAnchor, 'id' | 'kind'>): Promise<void> {
+    await manager.delete(AuditAnchor, { kind: 'head' });
+    await manager.insert(AuditAnchor, { ...head, kind: 'head' });
   }
 
   unsealed(manager: EntityManager, limit: number): Promise<AuditEvent[]> {
@@ -73,8 +79,8 @@ export class AuditRepository {
     return query.orderBy('event.chain_index', 'DESC').limit(1).getOne();
   }
 
-  async insertAnchor(anchor: Omit<AuditAnchor, 'id'>): Promise<void> {
-    await this.dataSource.manager.insert(AuditAnchor, anchor);
+  async insertStartAnchor(anchor: Omit<AuditAnchor, 'id' | 'kind'>): Promise<void> {
+    await this.dataSource.manager.insert(AuditAnchor, { ...anchor, kind: 'start' });
   }
 
   /** Deletes up to `batch` events at or before `chainIndex`; returns how many. */
