@@ -1,6 +1,7 @@
 import { Logger, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -68,6 +69,7 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
     }
   });
 
+  await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,

@@ -16,6 +16,7 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsersModule } from './users/users.module';
+import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         OtpModule,
         HealthModule,
         RateLimitModule,
+        WebModule,
       ],
       // Rate limits run first, so floods are refused before any token is checked.
       providers: [

@@ -3,12 +3,13 @@ import { Injectable } from '@nestjs/common';
 import { ClientContext } from '../common/client-context';
 import { decodeCursor, encodeCursor } from '../common/query';
 import { Principal } from '../auth/principal';
-import { AuditEvent } from './audit-event.entity';
+import { AuditEvent, AuditEventType } from './audit-event.entity';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { AuditFilterDto, AuditQueryDto } from './dto/audit-query.dto';
 
 const DEFAULT_LIMIT = 50;
+const USER_ACTIVITY: AuditEventType[] = ['session.created', 'session.revoked', 'refresh_token.reused'];
 const EXPORT_BATCH = 1000;
 const NUMERIC_ID = (value: unknown) => typeof value === 'string' && /^\d{1,19}$/.test(value);
 
@@ -41,6 +42,11 @@ export class AuditQueryService {
     const items = events.slice(0, limit).map(toView);
     await this.recordRead(reader, client, { ...withoutUndefined(query), returned: items.length });
     return { items, nextCursor: events.length > limit ? encodeCursor([items[items.length - 1].id]) : null };
+  }
+
+  /** A user's own recent sign-in history, for their dashboard. */
+  async recentActivity(userId: string, limit = 10): Promise<AuditEventView[]> {
+    return (await this.events.page({ userId, types: USER_ACTIVITY }, undefined, limit)).map(toView);
   }
 
   /** NDJSON, oldest first, fetched in batches so memory stays flat however long the trail. */

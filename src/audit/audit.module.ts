@@ -10,6 +10,6 @@ import { AuditService } from './audit.service';
   imports: [StoreModule],
   controllers: [AuditAdminController],
   providers: [AuditService, AuditRepository, AuditQueryService, AuditChainService],
-  exports: [AuditService, AuditChainService],
+  exports: [AuditService, AuditChainService, AuditQueryService],
 })
 export class AuditModule {}

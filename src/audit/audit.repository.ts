@@ -5,6 +5,7 @@ import { AuditEvent, AuditEventType } from './audit-event.entity';
 
 export interface AuditFilter {
   type?: AuditEventType;
+  types?: AuditEventType[];
   email?: string;
   userId?: string;
   since?: Date;
@@ -100,6 +101,7 @@ export class AuditRepository {
   private filtered(filter: AuditFilter): SelectQueryBuilder<AuditEvent> {
     const query = this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where('1 = 1');
     if (filter.type) query.andWhere('event.type = :type', { type: filter.type });
+    if (filter.types) query.andWhere('event.type IN (:...types)', { types: filter.types });
     if (filter.email) query.andWhere('event.email = :email', { email: filter.email });
     if (filter.userId) query.andWhere('event.user_id = :userId', { userId: filter.userId });
     if (filter.since) query.andWhere('event.at >= :since', { since: filter.since });

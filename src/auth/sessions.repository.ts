@@ -27,9 +27,11 @@ export class SessionsRepository {
     return (result.affected ?? 0) === 1;
   }
 
-  /** Revokes every live session of the user; returns their ids. */
-  async revokeAllOfUser(userId: string, at: Date): Promise<string[]> {
-    const live = await this.dataSource.manager.find(Session, { select: { id: true }, where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(at) } });
+  /** Revokes every live session of the user but `keepId`; returns their ids. */
+  async revokeAllOfUser(userId: string, at: Date, keepId?: string): Promise<string[]> {
+    const live = (await this.dataSource.manager.find(Session, { select: { id: true }, where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(at) } })).filter(
+      (session) => session.id !== keepId,
+    );
     if (live.length > 0) await this.dataSource.manager.update(Session, live.map((session) => session.id), { revokedAt: at });
     return live.map((session) => session.id);
   }

@@ -132,9 +132,10 @@ export class SessionsService {
     return this.revoke(session, client, reason);
   }
 
-  async revokeAllOfUser(userId: string, client: ClientContext, reason: string): Promise<number> {
+  /** Ends every live session of the user, but `keepSessionId` if given. */
+  async revokeAllOfUser(userId: string, client: ClientContext, reason: string, keepSessionId?: string): Promise<number> {
     const now = this.clock.now();
-    const ids = await this.sessions.revokeAllOfUser(userId, new Date(now));
+    const ids = await this.sessions.revokeAllOfUser(userId, new Date(now), keepSessionId);
     for (const id of ids) await this.revocations.revoke(id, this.lastTokenExpiry(now), now);
     await this.audit.record(ids.map((id) => ({ type: 'session.revoked' as const, userId, sessionId: id, client, details: { reason } })));
     return ids.length;

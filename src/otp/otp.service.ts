@@ -119,7 +119,8 @@ export class OtpService {
     const email = result.email;
     const details = { loginId: sessionId, resend };
     try {
-      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, acceptLanguage: client.locale });
+      const signInUrl = `${this.config.http.publicUrl}/login/link?${new URLSearchParams({ session: sessionId, code })}`;
+      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, signInUrl, acceptLanguage: client.locale });
     } catch (error) {
       await this.store.discardCode(loginId.address, loginId.secret, stored.hash);
       this.logger.warn(`Mail hand-off failed (${(error as Error).message}); the code was withdrawn`);

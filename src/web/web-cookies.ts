@@ -1,0 +1,75 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/app-config.token';
+import { Secrets } from '../common/secrets';
+
+/**
+ * The browser's cookies: the sign-in session (HttpOnly, SameSite=Lax, Path=/, no Domain; Secure
+ * and __Host- outside development) and the CSRF secret behind every form's token.
+ */
+@Injectable()
+export class WebCookies {
+  private readonly secure: boolean;
+  private readonly sessionCookie: string;
+  private readonly csrfCookie: string;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly secrets: Secrets,
+  ) {
+    this.secure = config.env !== 'development';
+    const prefix = this.secure ? '__Host-' : '';
+    this.sessionCookie = `${prefix}otp_session`;
+    this.csrfCookie = `${prefix}otp_csrf`;
+  }
+
+  sessionToken(request: FastifyRequest): string | undefined {
+    return request.cookies[this.sessionCookie];
+  }
+
+  setSession(reply: FastifyReply, token: string, expiresAt: Date): void {
+    reply.setCookie(this.sessionCookie, token, { ...this.options(), expires: expiresAt });
+    // A new sign-in gets a new CSRF secret too.
+    reply.setCookie(this.csrfCookie, randomBytes(32).toString('base64url'), this.options());
+  }
+
+  clearSession(reply: FastifyReply): void {
+    reply.clearCookie(this.sessionCookie, this.options());
+  }
+
+  /** The token to put in this page's forms, creating the CSRF secret on first visit. */
+  csrfToken(request: FastifyRequest, reply: FastifyReply): string {
+    let secret = request.cookies[this.csrfCookie];
+    if (!secret) {
+      secret = randomBytes(32).toString('base64url');
+      reply.setCookie(this.csrfCookie, secret, this.options());
+      request.cookies[this.csrfCookie] = secret;
+    }
+    return this.tokenFor(secret);
+  }
+
+  /**
+   * A form post is ours when its token matches the browser's CSRF secret and the browser does
+   * not say it came from another site.
+   */
+  isSameSiteForm(request: FastifyRequest, token: unknown): boolean {
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+    const secret = request.cookies[this.csrfCookie];
+    if (!secret || typeof token !== 'string') return false;
+    const expected = Buffer.from(this.tokenFor(secret));
+    const given = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private tokenFor(secret: string): string {
+    return createHmac('sha256', this.secrets.cookieKey).update(`csrf:${secret}`).digest('base64url');
+  }
+
+  private options() {
+    return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: this.secure };
+  }
+}
