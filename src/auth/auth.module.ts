@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
 import { StoreModule } from '../store/store.module';
 import { UsersModule } from '../users/users.module';
@@ -15,7 +14,7 @@ import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
 
 @Module({
-  imports: [PassportModule, StoreModule, UsersModule, AuditModule],
+  imports: [StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
   providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, SessionsRepository, SessionsService, AuthService],
   exports: [TokensService, SessionsService, JwtAuthGuard, AccessGuard],

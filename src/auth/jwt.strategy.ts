@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Clock } from '../common/clock';
 import { RevocationList } from '../store/revocation-list';
@@ -12,30 +11,50 @@ interface DecodedToken {
 }
 
 /**
- * Accepts only ES256 access tokens signed by one of our keys (chosen by `kid` alone), for our
- * issuer and audience, of type at+jwt, whose session has not been revoked.
+ * passport-jwt, accepting only ES256 access tokens signed by one of our keys (chosen by `kid`
+ * alone), for our issuer and audience, of type at+jwt, whose session has not been revoked.
+ * It is driven by JwtAuthGuard directly rather than through passport's process-wide registry,
+ * so several applications in one process never check tokens with each other's keys.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends Strategy {
   constructor(
     tokens: TokensService,
     private readonly revocations: RevocationList,
     @Inject(Clock) private readonly clock: Clock,
   ) {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      ...tokens.verifyOptions,
-      jsonWebTokenOptions: { complete: true },
-      secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: Error | null, key?: string | Buffer) => void) => {
-        const key = tokens.keyFor(rawToken);
-        // jsonwebtoken accepts KeyObjects; passport-jwt's types predate them.
-        if (key) done(null, key.publicKey as unknown as Buffer);
-        else done(new Error('unknown key id'));
+    let strategy: JwtStrategy | undefined;
+    super(
+      {
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        ...tokens.verifyOptions,
+        jsonWebTokenOptions: { complete: true },
+        secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: Error | null, key?: string | Buffer) => void) => {
+          const key = tokens.keyFor(rawToken);
+          // jsonwebtoken accepts KeyObjects; passport-jwt's types predate them.
+          if (key) done(null, key.publicKey as unknown as Buffer);
+          else done(new Error('unknown key id'));
+        },
       },
+      (decoded: DecodedToken, done: (error: unknown, principal?: Principal | false) => void) => {
+        strategy!.principalOf(decoded).then((principal) => done(null, principal), done);
+      },
+    );
+    strategy = this;
+  }
+
+  /** Resolves the request's principal, or null when it has no acceptable token. */
+  authenticateRequest(request: unknown): Promise<Principal | null> {
+    return new Promise((resolve, reject) => {
+      const attempt = Object.create(this) as Strategy & { success(user: Principal): void; fail(): void; error(error: Error): void };
+      attempt.success = (principal) => resolve(principal);
+      attempt.fail = () => resolve(null);
+      attempt.error = (error) => reject(error);
+      attempt.authenticate(request as never, {});
     });
   }
 
-  async validate(decoded: DecodedToken): Promise<Principal | false> {
+  private async principalOf(decoded: DecodedToken): Promise<Principal | false> {
     const { header, payload } = decoded;
     if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string') return false;
     const sessionId = typeof payload.sid === 'string' ? payload.sid : null;

@@ -1,11 +1,11 @@
-import { probePostgres, probeRedis } from './services';
+import { probeChromium, probePostgres, probeRedis } from './services';
 
 /**
  * Finds out which real services this run can use. In CI (CI=true) a missing one fails the run;
  * elsewhere the suites that need it are reported as skipped, loudly.
  */
 export default async function globalSetup(): Promise<void> {
-  const problems = { postgres: await probePostgres(), redis: await probeRedis() };
+  const problems = { postgres: await probePostgres(), redis: await probeRedis(), chromium: await probeChromium() };
   const missing = Object.entries(problems).filter(([, problem]) => problem !== null);
   for (const [service, problem] of Object.entries(problems)) process.env[`TEST_HAS_${service.toUpperCase()}`] = problem ? '0' : '1';
   if (missing.length === 0) return;

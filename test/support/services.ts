@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 
@@ -5,7 +6,13 @@ import Redis from 'ioredis';
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
-export type Service = 'postgres' | 'redis';
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export type Service = 'postgres' | 'redis' | 'chromium';
+
+export async function probeChromium(): Promise<string | null> {
+  return existsSync(CHROMIUM_PATH) ? null : `Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium)`;
+}
 
 export async function probePostgres(): Promise<string | null> {
   const client = new Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
