@@ -116,6 +116,23 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     expect(await page.getByLabel('Code').getAttribute('aria-invalid')).toBe('true');
   });
 
+  it('signs out everywhere else from the dashboard', async () => {
+    const email = await signIn();
+    const elsewhere = await browser.newContext();
+    const other = page;
+    page = await elsewhere.newPage();
+    await signIn(email);
+    page = other;
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out everywhere else' }).click();
+    await page.waitForURL(`${app.url}/dashboard`);
+    expect(await page.getByRole('button', { name: 'Sign out everywhere else' }).count()).toBe(0);
+    const otherPage = elsewhere.pages()[0];
+    await otherPage.goto(`${app.url}/dashboard`);
+    expect(otherPage.url()).toBe(`${app.url}/login`);
+    await elsewhere.close();
+  });
+
   it('sends /dashboard without a session to /login', async () => {
     await page.goto(`${app.url}/dashboard`);
     expect(page.url()).toBe(`${app.url}/login`);

@@ -32,7 +32,7 @@ for (const { backend, needs } of BACKENDS) {
     const verify = (sessionId: string, code: string) => app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
 
     beforeAll(async () => {
-      app = await startTestApp({ backend, logger, env: { OTP_RESEND_COOLDOWN_SECONDS: '0', LOG_LEVEL: 'trace', OTP_MAX_PER_HOUR: '1000' } });
+      app = await startTestApp({ backend, logger, env: { OTP_RESEND_COOLDOWN_SECONDS: '0', LOG_LEVEL: 'trace', OTP_MAX_PER_HOUR: '1000', MAIL_LOCALES: 'en,de' } });
     });
     afterAll(() => app?.close());
 
@@ -54,6 +54,25 @@ for (const { backend, needs } of BACKENDS) {
       expect(mail.text).toContain('5 minutes');
       expect(mail.from).toContain('login@login.test');
       expect(response.text).not.toContain(code);
+    });
+
+    it('writes the mail in the language the client prefers, with the sign-in link and no remote images', async () => {
+      const email = uniqueEmail('locale');
+      await app.request('POST', '/api/v1/auth/otp', { json: { email }, headers: { 'accept-language': 'fr-CH, de;q=0.9, en;q=0.8' } });
+      const mail = await app.sink.waitForMessage(email);
+      codesSeen.push(/\b(\d{6})\b/.exec(mail.text)![1]);
+      expect(mail.subject).toMatch(/^Ihr Anmeldecode: \d{6}$/);
+      expect(mail.text).toContain('Falls Sie das nicht waren');
+      expect(mail.text).toMatch(/http:\/\/login\.test\/login\/link\?session=[\w-]+&code=\d{6}/);
+      expect(mail.html).toContain('lang="de"');
+      expect(mail.html).not.toMatch(/<img|url\(|https?:\/\/(?!login\.test)/i);
+
+      const english = uniqueEmail('locale-en');
+      await app.request('POST', '/api/v1/auth/otp', { json: { email: english }, headers: { 'accept-language': 'ja' } });
+      const fallback = await app.sink.waitForMessage(english);
+      codesSeen.push(/\b(\d{6})\b/.exec(fallback.text)![1]);
+      expect(fallback.subject).toMatch(/^Your sign-in code: \d{6}$/);
+      expect(fallback.text).toContain("If this wasn't you");
     });
 
     it('exchanges the right code for tokens that an internal service verifies with the JWKS', async () => {
