@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { MailService } from '../mail/mail.service';
 import { OtpStore } from '../store/otp-store';
+import { StoreStatus } from '../store/store-status';
 
 export type DependencyState = 'up' | 'degraded' | 'down';
 
@@ -13,21 +14,29 @@ export interface DependencyReport {
 const CHECK_TIMEOUT_MS = 2000;
 
 /**
- * Readiness: the database and the OTP store are needed to serve; a mail outage only degrades
- * (sign-ins in progress, refreshes and token checks still work).
+ * Readiness: the database and the OTP store are needed to serve; a mail outage, or the store
+ * serving from memory while Redis is away, only degrades.
  */
 @Injectable()
 export class HealthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: OtpStore,
+    private readonly storeStatus: StoreStatus,
     private readonly mail: MailService,
   ) {}
+
+  /** While Redis is away the store is `degraded` (serving from memory) or `down` (REDIS_FALLBACK=fail). */
+  private async otpStore(): Promise<DependencyReport> {
+    const info = { kind: this.storeStatus.kind, ...(this.storeStatus.kind === 'redis' ? { fallback: this.storeStatus.fallback } : {}) };
+    const state = this.storeStatus.state;
+    return state === 'up' ? probe(() => this.store.ping(), 'down', info) : { status: state, ...info };
+  }
 
   async readiness(): Promise<{ status: 'ok' | 'degraded' | 'error'; details: Record<string, DependencyReport> }> {
     const [database, otpStore, mail] = await Promise.all([
       probe(() => this.dataSource.query('SELECT 1'), 'down', { engine: this.dataSource.options.type }),
-      probe(() => this.store.ping(), 'down', { kind: this.store.kind }),
+      this.otpStore(),
       probe(() => this.mail.checkTransport(), 'down', { transport: this.mail.transportKind }),
     ]);
     const details = { database, otpStore, mail };

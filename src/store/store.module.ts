@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { FactoryProvider, InjectionToken, Module } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
@@ -10,6 +10,7 @@ import { RedisOtpStore } from './redis-otp.store';
 import { RedisRevocationList } from './redis-revocation-list';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { MemoryRevocationList, RevocationList } from './revocation-list';
+import { StoreStatus, withFallback } from './store-status';
 
 /** Rate-limit counters (a ThrottlerStorage): in Redis when the process uses Redis, else in memory. */
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -31,6 +32,16 @@ export function createRedisClient(redis: RedisConfig): Redis {
     : new Redis({ ...options, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
 
+/** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
+function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: Redis, keyPrefix: string) => T, inMemory: () => T): FactoryProvider<T> {
+  return {
+    provide: token,
+    inject: [APP_CONFIG, RedisConnection, StoreStatus],
+    useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus) =>
+      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix), inMemory(), status) : inMemory(),
+  };
+}
+
 function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfig } {
   return config.redis !== undefined && (config.otpStore === 'redis' || config.otpStore === 'auto');
 }
@@ -46,30 +57,15 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       },
     },
     {
-      provide: OtpStore,
+      provide: StoreStatus,
       inject: [APP_CONFIG, RedisConnection],
-      useFactory: (config: AppConfig, redis: RedisConnection): OtpStore =>
-        redis.client ? new RedisOtpStore(redis.client, config.redis!.keyPrefix) : new MemoryOtpStore(),
+      useFactory: (config: AppConfig, redis: RedisConnection) => new StoreStatus(redis.client, config.redisFallback),
     },
-    {
-      provide: RATE_LIMIT_STORAGE,
-      inject: [APP_CONFIG, RedisConnection],
-      useFactory: (config: AppConfig, redis: RedisConnection): ThrottlerStorage =>
-        redis.client ? new RedisThrottlerStorage(redis.client, config.redis!.keyPrefix) : new ThrottlerStorageService(),
-    },
-    {
-      provide: RevocationList,
-      inject: [APP_CONFIG, RedisConnection],
-      useFactory: (config: AppConfig, redis: RedisConnection): RevocationList =>
-        redis.client ? new RedisRevocationList(redis.client, config.redis!.keyPrefix) : new MemoryRevocationList(),
-    },
-    {
-      provide: JobLock,
-      inject: [APP_CONFIG, RedisConnection],
-      useFactory: (config: AppConfig, redis: RedisConnection): JobLock =>
-        redis.client ? new RedisJobLock(redis.client, config.redis!.keyPrefix) : new MemoryJobLock(),
-    },
+    redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), () => new MemoryOtpStore()),
+    redisOrMemory<ThrottlerStorage>(RATE_LIMIT_STORAGE, (redis, prefix) => new RedisThrottlerStorage(redis, prefix), () => new ThrottlerStorageService()),
+    redisOrMemory<RevocationList>(RevocationList, (redis, prefix) => new RedisRevocationList(redis, prefix), () => new MemoryRevocationList()),
+    redisOrMemory<JobLock>(JobLock, (redis, prefix) => new RedisJobLock(redis, prefix), () => new MemoryJobLock()),
   ],
-  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock],
+  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock, StoreStatus],
 })
 export class StoreModule {}

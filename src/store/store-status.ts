@@ -1,0 +1,73 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+import { ProblemException } from '../common/problem.exception';
+
+export type StoreState = 'up' | 'degraded' | 'down';
+
+/**
+ * Whether Redis can be used right now, and what to do while it cannot (REDIS_FALLBACK): serve
+ * from this process's memory (`degraded`) or refuse with 503 (`down`). ioredis keeps
+ * reconnecting; the first `ready` puts Redis back in use.
+ */
+export class StoreStatus {
+  private readonly logger = new Logger('Store');
+  private outageSince: number | null = null;
+
+  constructor(
+    private readonly redis: Redis | null,
+    readonly fallback: 'memory' | 'fail',
+  ) {
+    redis?.on('ready', () => {
+      if (this.outageSince !== null) this.logger.log(`Redis is reachable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
+      this.outageSince = null;
+    });
+    redis?.on('close', () => this.noteOutage('connection closed'));
+    redis?.on('error', (error: Error) => this.noteOutage(error.message));
+  }
+
+  get kind(): 'redis' | 'memory' {
+    return this.redis ? 'redis' : 'memory';
+  }
+
+  get redisReady(): boolean {
+    return this.redis?.status === 'ready';
+  }
+
+  get state(): StoreState {
+    if (!this.redis || this.redisReady) return 'up';
+    return this.fallback === 'memory' ? 'degraded' : 'down';
+  }
+
+  noteOutage(reason: string): void {
+    if (this.outageSince !== null || !this.redis) return;
+    this.outageSince = Date.now();
+    const consequence = this.fallback === 'memory' ? 'serving from memory (REDIS_FALLBACK=memory)' : 'answering 503 (REDIS_FALLBACK=fail)';
+    this.logger.warn(`Redis is unreachable (${reason}); ${consequence} until it is back`);
+  }
+}
+
+/**
+ * The Redis implementation while Redis answers; otherwise the memory one, or a 503, as
+ * REDIS_FALLBACK says. Script errors are real errors and pass through.
+ */
+export function withFallback<T extends object>(redisImplementation: T, memoryImplementation: T, status: StoreStatus): T {
+  return new Proxy(redisImplementation, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (status.redisReady) {
+          try {
+            return await value.apply(target, args);
+          } catch (error) {
+            if ((error as Error).name === 'ReplyError') throw error;
+            status.noteOutage((error as Error).message);
+          }
+        }
+        if (status.fallback === 'fail') throw new ProblemException('service_unavailable', 'The service is briefly unavailable; try again in a moment.', { retryAfterSeconds: 5 });
+        const fallback = Reflect.get(memoryImplementation, property) as (...args: unknown[]) => unknown;
+        return fallback.apply(memoryImplementation, args);
+      };
+    },
+  });
+}
