@@ -15,6 +15,10 @@ import { ProblemDetailsFilter, sendProblem } from './common/problem-details.filt
 import { MethodIndex } from './common/method-index';
 import { ProblemException } from './common/problem.exception';
 import { StrictValidationPipe } from './common/validation.pipe';
+import { setupOpenApi } from './docs/openapi';
+import { Metrics } from './metrics/metrics';
+import { RequestWithId } from './logging/logging.module';
+import { Logger as PinoLogger } from 'nestjs-pino';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -34,9 +38,10 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.http.trustProxy,
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+    genReqId: (request: RequestWithId) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+      request.requestId = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+      return request.requestId;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors Fastify raises before Nest sees the request (malformed URL, broken HTTP).
@@ -52,9 +57,10 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
   const signingKeys = loadSigningKeys(config.jwt);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys), adapter, {
     logger: logger === undefined ? NEST_LEVELS[config.logLevel] : logger,
-    bufferLogs: false,
+    bufferLogs: logger === undefined,
     abortOnError: false,
   });
+  if (logger === undefined) app.useLogger(app.get(PinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
   const methods = new MethodIndex();
   fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
@@ -97,6 +103,13 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
     });
   }
 
+  const metrics = app.get(Metrics);
+  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  setupOpenApi(app, config);
   app.useGlobalPipes(new StrictValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(methods));
   return app;

@@ -10,7 +10,9 @@ import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
 import { MailModule } from './mail/mail.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OtpModule } from './otp/otp.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -25,7 +27,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, signingKeys),
+        LoggingModule.forRoot(config),
         ScheduleModule.forRoot(),
+        MetricsModule,
         DatabaseModule,
         StoreModule,
         MailModule,

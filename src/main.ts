@@ -14,6 +14,9 @@ async function bootstrap(): Promise<void> {
   // Stop accepting, let requests in flight finish, close pools, exit 0; give up after 10 s.
   const shutdown = () => {
     setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    // Keep-alive connections that go idle once their request is done must not hold the exit.
+    const server = app.getHttpServer();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     app.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -1,12 +1,15 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Client, ClientContext } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
+import { ApiProblems, ApiRestricted } from '../docs/decorators';
 import { UsersService } from '../users/users.service';
 import { RequireAccess } from './access.guard';
 import { SessionsService } from './sessions.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+@ApiTags('Admin')
 @Controller('api/v1/admin/users')
 export class AdminSessionsController {
   constructor(
@@ -17,6 +20,11 @@ export class AdminSessionsController {
   @Post(':id/revoke-sessions')
   @HttpCode(204)
   @RequireAccess({ roles: ['admin'] })
+  @ApiOperation({ summary: 'Revoke every session of a user', description: 'Admins only.' })
+  @ApiRestricted()
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Every session of the user is revoked.' })
+  @ApiProblems('not_found')
   async revokeAll(@Param('id') userId: string, @Client() client: ClientContext): Promise<void> {
     if (!UUID.test(userId) || !(await this.users.findById(userId))) throw new ProblemException('not_found', 'No such user.');
     await this.sessions.revokeAllOfUser(userId, client, 'revoked_by_admin');

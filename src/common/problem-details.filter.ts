@@ -19,7 +19,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private asMethodNotAllowed(error: unknown, request: FastifyRequest): unknown {
     if (!(error instanceof NotFoundException)) return error;
     const allowed = this.methods.allowedMethods(request.url.split('?')[0]);
-    if (allowed.length === 0) return error;
+    // A wildcard route (static files) may know the method but not this path.
+    if (allowed.length === 0 || allowed.includes(request.method)) return error;
     return new ProblemException('method_not_allowed', `${request.method} is not supported here.`, { headers: { allow: allowed.join(', ') } });
   }
 }

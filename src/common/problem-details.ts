@@ -92,6 +92,9 @@ function classify(error: unknown): Classified {
     const detail = code === 'not_found' || typeof message !== 'string' ? FRIENDLY_DETAIL[code]! : message;
     return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
   }
+  if (isDatabaseUnavailable(error)) {
+    return { code: 'service_unavailable', detail: 'The service is briefly unavailable; try again in a moment.', headers: { 'retry-after': '5' }, unexpected: false };
+  }
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
@@ -104,6 +107,17 @@ function classify(error: unknown): Classified {
     return { code, detail: FRIENDLY_DETAIL[code] ?? 'The request is malformed.', unexpected: false };
   }
   return { code: 'internal_error', detail: FRIENDLY_DETAIL.internal_error!, unexpected: true };
+}
+
+// Connection failures and server shutdowns of PostgreSQL (SQLSTATE classes 08, 57P, 53300) and a
+// busy SQLite: the request did nothing (its transaction rolled back) and may simply be retried.
+const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300', 'SQLITE_BUSY']);
+const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i;
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const errorCode = driverError?.code ?? code;
+  return (typeof errorCode === 'string' && DATABASE_UNAVAILABLE_CODES.has(errorCode)) || (typeof message === 'string' && DATABASE_UNAVAILABLE_MESSAGES.test(message));
 }
 
 function headersOf(response: unknown): Record<string, string> | undefined {

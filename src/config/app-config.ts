@@ -66,6 +66,8 @@ export interface AppConfig {
   redis?: RedisConfig;
   redisFallback: 'memory' | 'fail';
   otpStore: 'auto' | 'redis' | 'memory';
+  /** Addresses the memory store holds at most; beyond that new logins get 503. */
+  memoryStoreMaxEntries: number;
   otp: OtpConfig;
   /** Per client IP and minute: `otp` is one budget shared by the OTP endpoints, `global` covers every route. */
   rateLimit: { otpPerIpPerMinute: number; globalPerIpPerMinute: number };
@@ -114,6 +116,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     redis: readRedis(env),
     redisFallback: env.oneOf('REDIS_FALLBACK', ['memory', 'fail'], production ? 'fail' : 'memory'),
     otpStore: env.oneOf('OTP_STORE', ['auto', 'redis', 'memory'], 'auto'),
+    memoryStoreMaxEntries: env.int('OTP_MEMORY_MAX_ENTRIES', 1_000_000, 1, 100_000_000),
     otp: {
       ttlSeconds: env.int('OTP_TTL_SECONDS', 300, 1, 600),
       length: env.int('OTP_LENGTH', 6, 6, 10),

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Public } from '../auth/principal';
@@ -7,6 +8,7 @@ import { DevMailboxTransport } from './dev-mailbox.transport';
 import { MailTransport } from './mail-transport';
 
 /** GET /dev/outbox: the development mailbox, newest first. Absent outside development. */
+@ApiExcludeController()
 @Controller('dev/outbox')
 export class DevOutboxController {
   constructor(

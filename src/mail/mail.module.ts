@@ -41,7 +41,7 @@ function smtpOptions(mail: MailConfig) {
       provide: MailTransport,
       inject: [APP_CONFIG, MailerService],
       useFactory: (config: AppConfig, mailer: MailerService): MailTransport =>
-        config.mail.server ? new SmtpMailTransport(mailer, config.mail.defaultSender) : new DevMailboxTransport(config.mail.outboxDir),
+        config.mail.server ? new SmtpMailTransport(mailer, config.mail.defaultSender, config.mail.timeoutMs) : new DevMailboxTransport(config.mail.outboxDir),
     },
     MailService,
   ],

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { AppConfig, ConfigError } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
+import { Metrics } from '../metrics/metrics';
 import { MailTransport } from './mail-transport';
 
 export interface LoginCodeMail {
@@ -32,6 +33,7 @@ export class MailService {
 
   constructor(
     private readonly transport: MailTransport,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     for (const locale of config.mail.locales) this.locales.set(locale, compileLocale(locale));
@@ -58,7 +60,14 @@ export class MailService {
     const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
     const context = { code: mail.code, ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)), signInUrl: mail.signInUrl, lang: templates.lang };
     const subject = templates.subject(context);
-    await this.transport.send({ to: mail.to, subject, text: templates.text(context), html: templates.html({ ...context, subject }) });
+    const stopTimer = this.metrics.mailDuration.startTimer({ transport: this.transport.kind });
+    try {
+      await this.transport.send({ to: mail.to, subject, text: templates.text(context), html: templates.html({ ...context, subject }) });
+      stopTimer({ outcome: 'sent' });
+    } catch (error) {
+      stopTimer({ outcome: 'failed' });
+      throw error;
+    }
   }
 
   /** The first of the client's languages (by q-value) that we ship, else the first configured. */

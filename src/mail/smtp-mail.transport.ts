@@ -1,21 +1,39 @@
 import { MailerService } from '@nestjs-modules/mailer';
 import { MailTransport, OutgoingMail } from './mail-transport';
 
+/** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNRESET', 'EDNS']);
+const MIN_RETRY_BUDGET_MS = 200;
+
 export class SmtpMailTransport extends MailTransport {
   readonly kind = 'smtp' as const;
 
   constructor(
     private readonly mailer: MailerService,
     private readonly from: string,
+    private readonly timeoutMs: number,
   ) {
     super();
   }
 
+  /** Hands the message over, retrying a transient failure once, all within MAIL_TIMEOUT_MS. */
   async send(mail: OutgoingMail): Promise<void> {
-    await this.mailer.sendMail({ from: this.from, ...mail });
+    const deadline = Date.now() + this.timeoutMs;
+    try {
+      await this.mailer.sendMail({ from: this.from, ...mail, timeout: this.timeoutMs });
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (!isTransient(error) || remaining < MIN_RETRY_BUDGET_MS) throw error;
+      await this.mailer.sendMail({ from: this.from, ...mail, timeout: remaining });
+    }
   }
 
   async check(): Promise<void> {
     if (!(await this.mailer.verifyAllTransporters())) throw new Error('the SMTP server did not accept a connection');
   }
+}
+
+function isTransient(error: unknown): boolean {
+  const { responseCode, code } = error as { responseCode?: number; code?: string };
+  return (responseCode !== undefined && responseCode >= 400 && responseCode < 500) || (code !== undefined && TRANSIENT_CODES.has(code));
 }

@@ -7,6 +7,7 @@ import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
+import { Metrics } from '../metrics/metrics';
 import { JobLock } from '../store/job-lock';
 import { OtpStore } from '../store/otp-store';
 import { OtpTokensRepository } from './otp-tokens.repository';
@@ -37,6 +38,7 @@ export class CleanupJob implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     private readonly lock: JobLock,
     private readonly scheduler: SchedulerRegistry,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
@@ -67,6 +69,7 @@ export class CleanupJob implements OnApplicationBootstrap {
         sessions: await this.sessions.deleteEnded(BATCH),
         auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
       };
+      for (const [kind, count] of Object.entries(counts)) this.metrics.cleanupRemoved.inc({ kind }, count);
       if (Object.values(counts).some((count) => count > 0)) await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
       return counts;
     });

@@ -1,11 +1,15 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/principal';
 import { Client, ClientContext } from '../common/client-context';
+import { ApiJsonBody, ApiProblems } from '../docs/decorators';
+import { LoginTicketResponse, SignedInResponse } from '../docs/responses';
 import { OtpRateLimited } from '../rate-limit/rate-limit.decorator';
 import { RequestCodeDto, ResendCodeDto, VerifyCodeDto } from './dto/otp.dto';
 import { SignedIn } from '../auth/tokens.service';
 import { LoginTicket, OtpService } from './otp.service';
 
+@ApiTags('OTP login')
 @Public()
 @OtpRateLimited()
 @Controller('api/v1/auth/otp')
@@ -14,12 +18,20 @@ export class OtpController {
 
   @Post()
   @HttpCode(202)
+  @ApiOperation({ summary: 'Mail a one-time code to an address', description: 'Same answer, shape and timing for unknown and known addresses. Ends every earlier login of the address.' })
+  @ApiJsonBody(RequestCodeDto)
+  @ApiAcceptedResponse({ type: LoginTicketResponse })
+  @ApiProblems('otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
   request(@Body() body: RequestCodeDto, @Client() client: ClientContext): Promise<LoginTicket> {
     return this.otp.requestCode(body.email, client);
   }
 
   @Post('resend')
   @HttpCode(202)
+  @ApiOperation({ summary: 'Mail another code for the same login', description: 'Codes already mailed stay valid until their own expiry (at most OTP_MAX_LIVE_CODES); they share one attempt budget.' })
+  @ApiJsonBody(ResendCodeDto)
+  @ApiAcceptedResponse({ type: LoginTicketResponse })
+  @ApiProblems('otp_expired', 'otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
   resend(@Body() body: ResendCodeDto, @Client() client: ClientContext): Promise<LoginTicket> {
     return this.otp.resendCode(body.sessionId, client);
   }
@@ -27,6 +39,10 @@ export class OtpController {
   @Post('verify')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Exchange a code for tokens', description: 'Creates the user on the first successful verification. A login succeeds at most once.' })
+  @ApiJsonBody(VerifyCodeDto)
+  @ApiOkResponse({ type: SignedInResponse })
+  @ApiProblems('otp_invalid', 'otp_expired', 'rate_limited')
   verify(@Body() body: VerifyCodeDto, @Client() client: ClientContext): Promise<SignedIn> {
     return this.otp.verifyCode(body.sessionId, body.code, client);
   }

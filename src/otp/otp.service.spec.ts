@@ -14,6 +14,7 @@ import { Secrets } from '../common/secrets';
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
 import { MailService } from '../mail/mail.service';
+import { Metrics } from '../metrics/metrics';
 import { MailTransport, OutgoingMail } from '../mail/mail-transport';
 import { MemoryOtpStore } from '../store/memory-otp.store';
 import { MemoryRevocationList } from '../store/revocation-list';
@@ -84,9 +85,10 @@ async function buildSut(env: Record<string, string> = {}) {
   const transport = new CapturingTransport();
   const codes = new ScriptedCodes();
   const audit = new AuditService(dataSource, clock);
+  const metrics = new Metrics();
   const sut = new OtpService(
     store,
-    new MailService(transport, config),
+    new MailService(transport, metrics, config),
     new OtpTokensRepository(dataSource),
     new UsersService(new UsersRepository(dataSource), clock),
     new SessionsService(new SessionsRepository(dataSource), new MemoryRevocationList(), audit, secrets, config, clock),
@@ -95,11 +97,12 @@ async function buildSut(env: Record<string, string> = {}) {
     secrets,
     codes,
     dataSource,
+    metrics,
     clock,
     config,
   );
   const auditTypes = async () => (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
-  return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes };
+  return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes, metrics };
 }
 
 async function problemOf(promise: Promise<unknown>): Promise<ProblemException> {
@@ -166,6 +169,9 @@ describe('OtpService', () => {
       expect(signedIn.refreshToken).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
       expect((await problemOf(t.sut.verifyCode(sessionId, t.transport.lastCode(), client))).code).toBe('otp_expired');
       expect(await t.auditTypes()).toEqual(['otp.requested', 'otp.sent', 'otp.verified', 'session.created']);
+      const counted = await t.metrics.registry.getSingleMetricAsString('otp_codes_total');
+      expect(counted).toContain('otp_codes_total{outcome="sent"} 1');
+      expect(counted).toContain('otp_codes_total{outcome="verified"} 1');
     });
 
     it('counts attempts down and destroys the login with the last one', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
 import { SignedIn, TokensService } from '../auth/tokens.service';
@@ -11,7 +11,8 @@ import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
-import { IssueLimits, IssueResult, OtpStore } from '../store/otp-store';
+import { Metrics } from '../metrics/metrics';
+import { IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
 import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
@@ -45,6 +46,7 @@ export class OtpService {
     private readonly secrets: Secrets,
     private readonly codes: CodeGenerator,
     private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -76,6 +78,8 @@ export class OtpService {
         throw await this.refuse('address-failures', loginId.address, result.email, client, result.retryAt, now);
       case 'invalid': {
         const loginDestroyed = result.attemptsRemaining === 0;
+        this.metrics.otpCodes.inc({ outcome: 'failed' });
+        if (loginDestroyed || result.addressLockedUntil) this.metrics.otpCodes.inc({ outcome: 'locked' });
         await this.audit.record([
           { type: 'otp.failed', email: result.email, client, details: { ...details, attemptsRemaining: result.attemptsRemaining } },
           ...(loginDestroyed || result.addressLockedUntil
@@ -85,6 +89,7 @@ export class OtpService {
         throw new ProblemException('otp_invalid', 'The code is not correct.', { extras: { attemptsRemaining: result.attemptsRemaining } });
       }
       case 'verified':
+        this.metrics.otpCodes.inc({ outcome: 'verified' });
         return this.signIn(result.email, sessionId, client);
     }
   }
@@ -110,6 +115,8 @@ export class OtpService {
     switch (result.outcome) {
       case 'unknown_login':
         throw expired();
+      case 'store_full':
+        throw new ProblemException('service_unavailable', 'Too many sign-ins are in progress; try again in a moment.', { retryAfterSeconds: 30 });
       case 'cooldown':
         throw await this.refuse('address-cooldown', loginId.address, knownEmail, client, result.retryAt, now);
       case 'hourly_limit':
@@ -131,21 +138,42 @@ export class OtpService {
       throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
     }
 
-    await this.dataSource.transaction(async (manager) => {
-      await this.otpTokens.insert(
-        { id: randomUUID(), userId: null, email, loginId: sessionId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
-        manager,
-      );
-      await this.audit.record(
-        [
-          { type: 'otp.requested', email, client, details },
-          { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
-        ],
-        manager,
-      );
-    });
+    await this.persistIssued(loginId, stored.hash, (manager) => this.recordIssued(manager, sessionId, email, stored, now, client, details));
+    this.metrics.otpCodes.inc({ outcome: 'sent' });
 
     return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
+  }
+
+  /** The code's record and its audit events, in one transaction; if it fails the code is withdrawn too. */
+  private async persistIssued(loginId: LoginId, codeHash: string, write: (manager: EntityManager) => Promise<void>): Promise<void> {
+    try {
+      await this.dataSource.transaction(write);
+    } catch (error) {
+      await this.store.discardCode(loginId.address, loginId.secret, codeHash).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async recordIssued(
+    manager: EntityManager,
+    sessionId: string,
+    email: string,
+    stored: StoredCode,
+    now: number,
+    client: ClientContext,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.otpTokens.insert(
+      { id: randomUUID(), userId: null, email, loginId: sessionId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+      manager,
+    );
+    await this.audit.record(
+      [
+        { type: 'otp.requested', email, client, details },
+        { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
+      ],
+      manager,
+    );
   }
 
   /** A per-address refusal: audited once per address and window, answered with when to retry. */

@@ -22,7 +22,9 @@ export type IssueResult =
   | { outcome: 'issued'; email: string; resendAvailableAt: number }
   | { outcome: 'cooldown'; retryAt: number }
   | { outcome: 'hourly_limit'; retryAt: number }
-  | { outcome: 'unknown_login' };
+  | { outcome: 'unknown_login' }
+  /** The memory store is at its size limit. */
+  | { outcome: 'store_full' };
 
 export type VerifyResult =
   | { outcome: 'verified'; email: string }
@@ -39,8 +41,6 @@ export const HOUR_MS = 3_600_000;
  * the email; `now` is the caller's clock (epoch ms).
  */
 export abstract class OtpStore {
-  abstract readonly kind: 'redis' | 'memory';
-
   /** Starts a login, ending any earlier one of the address, unless cooldown or hourly cap forbid. */
   abstract startLogin(address: string, loginId: string, email: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult>;
 

@@ -13,7 +13,6 @@ interface OtpCommands {
 
 /** The production store: one Lua script per operation, so each is atomic across instances. */
 export class RedisOtpStore extends OtpStore {
-  readonly kind = 'redis' as const;
   private readonly commands: OtpCommands;
 
   constructor(

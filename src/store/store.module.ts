@@ -33,12 +33,12 @@ export function createRedisClient(redis: RedisConfig): Redis {
 }
 
 /** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
-function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: Redis, keyPrefix: string) => T, inMemory: () => T): FactoryProvider<T> {
+function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: Redis, keyPrefix: string) => T, inMemory: (config: AppConfig) => T): FactoryProvider<T> {
   return {
     provide: token,
     inject: [APP_CONFIG, RedisConnection, StoreStatus],
     useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus) =>
-      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix), inMemory(), status) : inMemory(),
+      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix), inMemory(config), status) : inMemory(config),
   };
 }
 
@@ -61,7 +61,7 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) => new StoreStatus(redis.client, config.redisFallback),
     },
-    redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), () => new MemoryOtpStore()),
+    redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), (config) => new MemoryOtpStore(config.memoryStoreMaxEntries)),
     redisOrMemory<ThrottlerStorage>(RATE_LIMIT_STORAGE, (redis, prefix) => new RedisThrottlerStorage(redis, prefix), () => new ThrottlerStorageService()),
     redisOrMemory<RevocationList>(RevocationList, (redis, prefix) => new RedisRevocationList(redis, prefix), () => new MemoryRevocationList()),
     redisOrMemory<JobLock>(JobLock, (redis, prefix) => new RedisJobLock(redis, prefix), () => new MemoryJobLock()),

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/principal';
 import { clientContextOf } from '../common/client-context';
@@ -16,6 +17,7 @@ type Form = Record<string, unknown>;
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /** The original service's pages: /login → code → /dashboard → /logout. */
+@ApiExcludeController()
 @Public()
 @Controller()
 @UseFilters(WebErrorFilter)

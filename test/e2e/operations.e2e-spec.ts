@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { describeWith } from '../support/services';
 import { uniqueEmail } from '../support/factories';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
@@ -42,13 +43,24 @@ describe('mail failures', () => {
   });
   afterAll(() => app?.close());
 
-  it.each(['reject', 'close', 'stall'] as const)('answers 503 mail_unavailable within the timeout when the server does %s', async (mode) => {
+  it.each(['reject', 'close', 'stall'] as const)('answers 503 mail_unavailable within the timeout when the server does %s, and records it', async (mode) => {
     app.sink.mode = mode;
+    const email = uniqueEmail(mode);
     const started = Date.now();
-    const response = await app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail(mode) } });
+    const response = await app.request('POST', '/api/v1/auth/otp', { json: { email } });
     expect(response.status).toBe(503);
     expect(response.body.code).toBe('mail_unavailable');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const events = await app.app.get(DataSource).query(`SELECT type FROM audit_events WHERE email = ? ORDER BY id`, [email]);
+    expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.send_failed']);
+  });
+
+  it('retries a transient refusal once', async () => {
+    app.sink.mode = 'defer-once';
+    const email = uniqueEmail('deferred');
+    const response = await app.request('POST', '/api/v1/auth/otp', { json: { email } });
+    expect(response.status).toBe(202);
+    expect(app.sink.messagesTo(email)).toHaveLength(1);
   });
 });
 
@@ -178,3 +190,34 @@ describe('routing errors', () => {
     expect(response.body.code).toBe('not_found');
   });
 });
+
+describe('metrics', () => {
+  it('serves Prometheus text with HTTP latency, codes and mail metrics', async () => {
+    const app = await startTestApp({ backend: 'sqlite-memory' });
+    try {
+      await app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('metrics') } });
+      const response = await app.request('GET', '/metrics');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      const samples = parsePrometheus(response.text);
+      expect(samples.get('otp_codes_total{outcome="sent"}')).toBe(1);
+      expect(samples.get('http_request_duration_seconds_count{method="POST",route="/api/v1/auth/otp",status="202"}')).toBe(1);
+      expect(samples.get('mail_send_duration_seconds_count{transport="smtp",outcome="sent"}')).toBe(1);
+      expect(samples.get('otp_store_fallback')).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+/** Parses the text exposition format strictly: every line is a comment or `name{labels} value`. */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
+    if (!match) throw new Error(`not Prometheus text: ${line}`);
+    samples.set(match[1], Number(match[2]));
+  }
+  return samples;
+}

@@ -11,8 +11,13 @@ export interface ReceivedMail {
   receivedAt: number;
 }
 
-/** How the sink answers: accept, refuse each message, drop the connection, or never answer. */
-export type SinkMode = 'accept' | 'reject' | 'close' | 'stall';
+/**
+ * How the sink answers: accept, accept after a second, refuse each message (550), refuse the
+ * next one for now (451) then accept, drop the connection, or never answer.
+ */
+export type SinkMode = 'accept' | 'slow' | 'reject' | 'defer-once' | 'close' | 'stall';
+
+const SLOW_MS = 1000;
 
 /** A real SMTP server in the test process; mail handed to it can be read back by address. */
 export class SmtpSink {
@@ -30,8 +35,13 @@ export class SmtpSink {
       onData: (stream, _session, callback) => {
         if (this.mode === 'stall') return; // never answers: the client must time out
         simpleParser(stream)
-          .then((parsed) => {
+          .then(async (parsed) => {
+            if (this.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
             if (this.mode === 'reject') return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
+            if (this.mode === 'defer-once') {
+              this.currentMode = 'accept';
+              return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+            }
             const to = [parsed.to].flat().flatMap((address) => address?.value.map((v) => (v.address ?? '').toLowerCase()) ?? []);
             this.messages.push({
               to,

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsObject, IsOptional, IsString, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { isStorableJson, NoControlCharacters } from '../../common/text';
@@ -16,6 +17,7 @@ class StorableFormData implements ValidatorConstraintInterface {
 }
 
 export class UpdateProfileDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, example: 'Ada Lovelace' })
   @IsOptional()
   @IsString()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
@@ -23,6 +25,7 @@ export class UpdateProfileDto {
   @NoControlCharacters('name')
   readonly name?: string | null;
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Any JSON object, at most 8 KiB.' })
   @IsOptional()
   @IsObject()
   @Validate(StorableFormData)
