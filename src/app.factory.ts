@@ -5,6 +5,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { loadSigningKeys } from './auth/signing-keys';
@@ -33,7 +34,14 @@ const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 };
 
 /** Builds the HTTP application: adapter, hooks, global pipe and filter. Used by main.ts and the tests. */
-export async function createApp(config: AppConfig, logger?: LoggerService | false): Promise<NestFastifyApplication> {
+export interface AppLogging {
+  /** Nest's own log lines; default: pino. `false` silences them. */
+  logger?: LoggerService | false;
+  /** Where pino writes (request lines included); default: stdout. */
+  logStream?: Writable;
+}
+
+export async function createApp(config: AppConfig, { logger, logStream }: AppLogging = {}): Promise<NestFastifyApplication> {
   const errorLogger = new Logger('Errors');
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -55,7 +63,7 @@ export async function createApp(config: AppConfig, logger?: LoggerService | fals
   // Everything that can be wrong with the configuration fails here, before Nest starts logging.
   assertMailLocalesShipped(config.mail.locales);
   const signingKeys = loadSigningKeys(config.jwt);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys, logStream), adapter, {
     logger: logger === undefined ? NEST_LEVELS[config.logLevel] : logger,
     bufferLogs: logger === undefined,
     abortOnError: false,

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -22,12 +23,12 @@ import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
+  static forRoot(config: AppConfig, signingKeys: SigningKeys, logStream?: Writable): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, signingKeys),
-        LoggingModule.forRoot(config),
+        LoggingModule.forRoot(config, logStream),
         ScheduleModule.forRoot(),
         MetricsModule,
         DatabaseModule,

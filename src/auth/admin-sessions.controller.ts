@@ -6,8 +6,8 @@ import { ApiProblems, ApiRestricted } from '../docs/decorators';
 import { UsersService } from '../users/users.service';
 import { RequireAccess } from './access.guard';
 import { SessionsService } from './sessions.service';
+import { isUuid } from '../common/ids';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('Admin')
 @Controller('api/v1/admin/users')
@@ -26,7 +26,7 @@ export class AdminSessionsController {
   @ApiNoContentResponse({ description: 'Every session of the user is revoked.' })
   @ApiProblems('not_found')
   async revokeAll(@Param('id') userId: string, @Client() client: ClientContext): Promise<void> {
-    if (!UUID.test(userId) || !(await this.users.findById(userId))) throw new ProblemException('not_found', 'No such user.');
+    if (!isUuid(userId) || !(await this.users.findById(userId))) throw new ProblemException('not_found', 'No such user.');
     await this.sessions.revokeAllOfUser(userId, client, 'revoked_by_admin');
   }
 }

@@ -11,6 +11,7 @@ import { Secrets } from '../common/secrets';
 import { RevocationList } from '../store/revocation-list';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
+import { isUuid } from '../common/ids';
 
 export interface StartedSession {
   session: Session;
@@ -20,7 +21,6 @@ export interface StartedSession {
 
 /** How many rotations back a presented token is still recognised as this session's (reuse). */
 const GENERATIONS_CHECKED = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class SessionsService {
@@ -126,7 +126,7 @@ export class SessionsService {
 
   /** Ends one of the user's sessions; false when the user has no such live session. */
   async revokeOwn(userId: string, sessionId: string, client: ClientContext, reason: string): Promise<boolean> {
-    if (!UUID.test(sessionId)) return false;
+    if (!isUuid(sessionId)) return false;
     const session = await this.sessions.findById(sessionId);
     if (!session || session.userId !== userId || session.revokedAt) return false;
     return this.revoke(session, client, reason);
@@ -177,7 +177,7 @@ function formatRefreshToken(sessionId: string, secret: string): string {
 
 function parseRefreshToken(token: string): { sessionId: string; secret: string } | null {
   const [sessionId, secret, ...rest] = token.split('.');
-  return rest.length === 0 && secret && UUID.test(sessionId) ? { sessionId, secret } : null;
+  return rest.length === 0 && secret && isUuid(sessionId) ? { sessionId, secret } : null;
 }
 
 function invalidRefreshToken(): ProblemException {

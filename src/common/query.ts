@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, MaxLength } from 'class-validator';
 import { ProblemException } from './problem.exception';
 
 /** `limit` of a paginated list: a whole number from 1 to `max`. */
@@ -12,6 +13,19 @@ export function PageLimit(max: number): PropertyDecorator {
     Min(1),
     Max(max),
   );
+}
+
+/** `limit` and `cursor` of the admin lists (1..500, default 50). */
+export class PageQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
+  @PageLimit(500)
+  readonly limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  readonly cursor?: string;
 }
 
 /** Opaque keyset cursors: the position of the last item, base64url-encoded JSON. */

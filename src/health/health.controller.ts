@@ -28,7 +28,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: ReadinessResponse, description: 'The database or the OTP store is down.' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const report = await this.health.readiness();
-    reply.status(report.status === 'error' ? 503 : 200);
+    reply.status(report.status === 'error' || report.status === 'shutting_down' ? 503 : 200);
     return report;
   }
 }

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { MailService } from '../mail/mail.service';
 import { OtpStore } from '../store/otp-store';
@@ -11,53 +12,73 @@ export interface DependencyReport {
   [detail: string]: unknown;
 }
 
+export interface Readiness {
+  status: 'ok' | 'degraded' | 'error' | 'shutting_down';
+  details: Record<string, DependencyReport>;
+}
+
 const CHECK_TIMEOUT_MS = 2000;
 
 /**
- * Readiness: the database and the OTP store are needed to serve; a mail outage, or the store
- * serving from memory while Redis is away, only degrades.
+ * Readiness through @nestjs/terminus: the database and the OTP store are needed to serve; a mail
+ * outage, or the store serving from memory while Redis is away, only degrades. Terminus knows
+ * up and down only, so a degraded dependency is reported up with `degraded: true` and shown as
+ * `degraded`; while the application shuts down, readiness fails.
  */
 @Injectable()
 export class HealthService {
   constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     private readonly dataSource: DataSource,
     private readonly store: OtpStore,
     private readonly storeStatus: StoreStatus,
     private readonly mail: MailService,
   ) {}
 
-  /** While Redis is away the store is `degraded` (serving from memory) or `down` (REDIS_FALLBACK=fail). */
-  private async otpStore(): Promise<DependencyReport> {
+  async readiness(): Promise<Readiness> {
+    const result = await this.health
+      .check([
+        () => this.probe('database', () => this.dataSource.query('SELECT 1'), { engine: this.dataSource.options.type }),
+        () => this.otpStore(),
+        () => this.probe('mail', () => this.mail.checkTransport(), { transport: this.mail.transportKind }, true),
+      ])
+      .catch((error: unknown) => {
+        if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
+        throw error;
+      });
+    const details = Object.fromEntries(
+      Object.entries(result.details).map(([name, { status, degraded, ...info }]) => [name, { status: degraded ? 'degraded' : status, ...info } as DependencyReport]),
+    );
+    const degraded = Object.values(details).some((dependency) => dependency.status === 'degraded');
+    return { status: result.status === 'ok' && degraded ? 'degraded' : result.status, details };
+  }
+
+  /** While Redis is away the store is degraded (serving from memory) or down (REDIS_FALLBACK=fail). */
+  private otpStore(): Promise<HealthIndicatorResult> {
     const info = { kind: this.storeStatus.kind, ...(this.storeStatus.kind === 'redis' ? { fallback: this.storeStatus.fallback } : {}) };
-    const state = this.storeStatus.state;
-    return state === 'up' ? probe(() => this.store.ping(), 'down', info) : { status: state, ...info };
+    const check = this.indicators.check('otpStore');
+    switch (this.storeStatus.state) {
+      case 'degraded':
+        return Promise.resolve(check.up({ ...info, degraded: true }));
+      case 'down':
+        return Promise.resolve(check.down(info));
+      default:
+        return this.probe('otpStore', () => this.store.ping(), info);
+    }
   }
 
-  async readiness(): Promise<{ status: 'ok' | 'degraded' | 'error'; details: Record<string, DependencyReport> }> {
-    const [database, otpStore, mail] = await Promise.all([
-      probe(() => this.dataSource.query('SELECT 1'), 'down', { engine: this.dataSource.options.type }),
-      this.otpStore(),
-      probe(() => this.mail.checkTransport(), 'down', { transport: this.mail.transportKind }),
-    ]);
-    const details = { database, otpStore, mail };
-    const status = database.status === 'down' || otpStore.status === 'down' ? 'error' : Object.values(details).some((d) => d.status !== 'up') ? 'degraded' : 'ok';
-    return { status, details };
-  }
-}
-
-async function probe(check: () => Promise<unknown>, failed: DependencyState, info: Record<string, unknown>): Promise<DependencyReport> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
-      }),
-    ]);
-    return { status: 'up', ...info };
-  } catch (error) {
-    return { status: failed, ...info, error: (error as Error).message.slice(0, 200) };
-  } finally {
-    clearTimeout(timer);
+  private async probe(name: string, ping: () => Promise<unknown>, info: Record<string, unknown>, failureOnlyDegrades = false): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check(name);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS)))]);
+      return check.up(info);
+    } catch (error) {
+      const failure = { ...info, error: (error as Error).message.slice(0, 200) };
+      return failureOnlyDegrades ? check.up({ ...failure, degraded: true }) : check.down(failure);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

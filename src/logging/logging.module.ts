@@ -1,4 +1,5 @@
 import { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config';
@@ -12,14 +13,15 @@ export type RequestWithId = IncomingMessage & { requestId?: string };
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, stream?: Writable): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            transport: config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } : undefined,
+            stream,
+            transport: config.env === 'development' && !stream ? { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } : undefined,
             genReqId: (request: RequestWithId) => request.requestId ?? 'unknown',
             serializers: {
               req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, path: request.url.split('?')[0] }),

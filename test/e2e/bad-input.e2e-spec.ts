@@ -2,25 +2,8 @@ import { createHmac, createPublicKey, generateKeyPairSync, JsonWebKey, randomByt
 import { describeWith } from '../support/services';
 import { BACKENDS, HttpResult, startTestApp, TestApp } from '../support/test-app';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
+import { API_ERROR_STATUS } from '../support/api-contract';
 
-/** API.md's error code table: the only codes a problem document may carry. */
-const ERROR_STATUS: Record<string, number> = {
-  validation_failed: 400,
-  unauthorized: 401,
-  otp_invalid: 401,
-  otp_expired: 401,
-  refresh_token_reused: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  otp_resend_too_soon: 429,
-  rate_limited: 429,
-  internal_error: 500,
-  mail_unavailable: 503,
-  service_unavailable: 503,
-};
 
 const LEAKS = [/\bat .+:\d+:\d+/, /\\n\s+at /, /Error:/, /node_modules/, /\bSELECT\b/, /\bINSERT INTO\b/, /QueryFailedError/, /SQLITE_/];
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,7 +29,7 @@ function expectProblem(response: HttpResult, status: number, code: string): void
   expect(response.body).toEqual(
     expect.objectContaining({ type: expect.any(String), title: expect.any(String), detail: expect.any(String), status, code }),
   );
-  expect(ERROR_STATUS[code]).toBe(status);
+  expect(API_ERROR_STATUS[code]).toBe(status);
   expect(response.headers.get('x-request-id')).toMatch(SANE_REQUEST_ID);
   if (status === 401) expect(response.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
   if (status === 429) expect(response.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import Redis from 'ioredis';
@@ -43,6 +44,8 @@ export interface TestAppOptions {
   /** Reuse another instance's database and secrets: a second instance of the same deployment. */
   sameDeploymentAs?: TestApp;
   logger?: LoggerService;
+  /** Receives pino's lines (requests included); by default they are dropped. */
+  logStream?: Writable;
   /** Last say over the environment, e.g. to route the database through a proxy. */
   rewriteEnv?: (env: Record<string, string>) => Record<string, string>;
 }
@@ -63,7 +66,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   Object.assign(env, { MAIL_PORT: String(sink.port) }, options.env);
 
   const config = loadConfig(options.rewriteEnv ? options.rewriteEnv(env) : env);
-  const app = await createApp(config, options.logger ?? false);
+  const app = await createApp(config, { logger: options.logger ?? false, logStream: options.logStream ?? new Writable({ write: (_chunk, _encoding, done) => done() }) });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

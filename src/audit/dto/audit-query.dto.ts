@@ -1,7 +1,7 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import { IsEmailAddress } from '../../common/email';
-import { PageLimit } from '../../common/query';
+import { PageQueryDto } from '../../common/query';
 import { AUDIT_EVENT_TYPES, AuditEventType } from '../audit-event.entity';
 
 export class AuditFilterDto {
@@ -31,14 +31,5 @@ export class AuditFilterDto {
   readonly until?: string;
 }
 
-export class AuditQueryDto extends AuditFilterDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @PageLimit(500)
-  readonly limit?: number;
-
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  readonly cursor?: string;
-}
+/** The filters plus `limit` and `cursor`. */
+export class AuditQueryDto extends IntersectionType(AuditFilterDto, PageQueryDto) {}
