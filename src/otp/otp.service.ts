@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
 import { SignedIn, TokensService } from '../auth/tokens.service';
@@ -138,42 +138,32 @@ export class OtpService {
       throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
     }
 
-    await this.persistIssued(loginId, stored.hash, (manager) => this.recordIssued(manager, sessionId, email, stored, now, client, details));
+    await this.recordIssued(loginId, email, stored, now, client, details);
     this.metrics.otpCodes.inc({ outcome: 'sent' });
 
     return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
   }
 
-  /** The code's record and its audit events, in one transaction; if it fails the code is withdrawn too. */
-  private async persistIssued(loginId: LoginId, codeHash: string, write: (manager: EntityManager) => Promise<void>): Promise<void> {
+  /** The code's record and its audit events, in one transaction; if that fails the code is withdrawn too. */
+  private async recordIssued(loginId: LoginId, email: string, stored: StoredCode, now: number, client: ClientContext, details: { loginId: string; resend: boolean }): Promise<void> {
     try {
-      await this.dataSource.transaction(write);
+      await this.dataSource.transaction(async (manager) => {
+        await this.otpTokens.insert(
+          { id: randomUUID(), userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+          manager,
+        );
+        await this.audit.record(
+          [
+            { type: 'otp.requested', email, client, details },
+            { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
+          ],
+          manager,
+        );
+      });
     } catch (error) {
-      await this.store.discardCode(loginId.address, loginId.secret, codeHash).catch(() => undefined);
+      await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
       throw error;
     }
-  }
-
-  private async recordIssued(
-    manager: EntityManager,
-    sessionId: string,
-    email: string,
-    stored: StoredCode,
-    now: number,
-    client: ClientContext,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    await this.otpTokens.insert(
-      { id: randomUUID(), userId: null, email, loginId: sessionId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
-      manager,
-    );
-    await this.audit.record(
-      [
-        { type: 'otp.requested', email, client, details },
-        { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
-      ],
-      manager,
-    );
   }
 
   /** A per-address refusal: audited once per address and window, answered with when to retry. */

@@ -52,6 +52,11 @@ export class SignInPages {
     return this.views.render('code', 'Enter your code', { csrf, email, ttlMinutes, ...ticket, ...messages });
   }
 
+  /** The code form again, after a refusal, for a login whose ticket is not at hand. */
+  codeAgain(csrf: string, email: string, sessionId: string, messages: Messages, resendAvailableAt = ''): string {
+    return this.code(csrf, email, { sessionId, resendAvailableAt, expiresAt: '', codeLength: this.config.otp.length }, messages);
+  }
+
   linkConfirmation(csrf: string, sessionId: string, code: string): string {
     return this.views.render('link', 'Sign in', { csrf, sessionId, code });
   }
@@ -85,12 +90,6 @@ export class SignInPages {
 
   async signedIn(sessionToken: string | undefined): Promise<boolean> {
     return (await this.session(sessionToken)) !== null;
-  }
-
-  /** When the browser should forget the session cookie. */
-  async sessionEnd(sessionToken: string): Promise<Date> {
-    const session = await this.session(sessionToken);
-    return session ? new Date(Math.min(session.expiresAt.getTime(), session.refreshExpiresAt.getTime())) : new Date();
   }
 
   async revokeOtherSessions(sessionToken: string | undefined, client: ClientContext): Promise<void> {

@@ -15,6 +15,7 @@ export class WebCookies {
   private readonly secure: boolean;
   private readonly sessionCookie: string;
   private readonly csrfCookie: string;
+  private readonly sessionMaxAgeSeconds: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -24,14 +25,16 @@ export class WebCookies {
     const prefix = this.secure ? '__Host-' : '';
     this.sessionCookie = `${prefix}otp_session`;
     this.csrfCookie = `${prefix}otp_csrf`;
+    this.sessionMaxAgeSeconds = Math.min(config.jwt.refreshTtlSeconds, config.jwt.sessionMaxAgeSeconds);
   }
 
   sessionToken(request: FastifyRequest): string | undefined {
     return request.cookies[this.sessionCookie];
   }
 
-  setSession(reply: FastifyReply, token: string, expiresAt: Date): void {
-    reply.setCookie(this.sessionCookie, token, { ...this.options(), expires: expiresAt });
+  /** For a session just started: the cookie lasts as long as its refresh secret can. */
+  setSession(reply: FastifyReply, token: string): void {
+    reply.setCookie(this.sessionCookie, token, { ...this.options(), maxAge: this.sessionMaxAgeSeconds });
     // A new sign-in gets a new CSRF secret too.
     reply.setCookie(this.csrfCookie, randomBytes(32).toString('base64url'), this.options());
   }

@@ -64,8 +64,8 @@ export class WebController {
       this.send(reply, 200, this.pages.code(csrf, email, ticket, { notice: 'We sent you a new code. The one before still works too.' }));
     } catch (error) {
       if (error instanceof ProblemException && error.code === 'otp_resend_too_soon') {
-        const ticket = { sessionId, resendAvailableAt: String(error.options.extras?.resendAvailableAt ?? ''), expiresAt: '', codeLength: this.config.otp.length };
-        return this.send(reply, 429, this.pages.code(csrf, email, ticket, { error: this.pages.explain(error) }));
+        const resendAvailableAt = String(error.options.extras?.resendAvailableAt ?? '');
+        return this.send(reply, 429, this.pages.codeAgain(csrf, email, sessionId, { error: this.pages.explain(error) }, resendAvailableAt));
       }
       this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
@@ -133,19 +133,17 @@ export class WebController {
     const email = text(form.email);
     const code = text(form.code).replace(/[\s-]/g, '');
     const codeLength = this.config.otp.length;
-    if (!new RegExp(`^\\d{${codeLength}}$`).test(code)) {
-      const ticket = { sessionId, resendAvailableAt: '', expiresAt: '', codeLength };
-      return this.send(reply, 400, this.pages.code(csrf, email, ticket, { error: `Enter the ${codeLength}-digit code from the email.` }));
+    if (code.length !== codeLength || !/^\d+$/.test(code)) {
+      return this.send(reply, 400, this.pages.codeAgain(csrf, email, sessionId, { error: `Enter the ${codeLength}-digit code from the email.` }));
     }
     try {
       const signedIn = await this.otp.verifyCode(sessionId, code, clientContextOf(request));
-      this.cookies.setSession(reply, signedIn.refreshToken, await this.pages.sessionEnd(signedIn.refreshToken));
+      this.cookies.setSession(reply, signedIn.refreshToken);
       reply.redirect('/dashboard', 303);
     } catch (error) {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;
       if (typeof attemptsRemaining === 'number' && attemptsRemaining > 0) {
-        const ticket = { sessionId, resendAvailableAt: '', expiresAt: '', codeLength };
-        return this.send(reply, 401, this.pages.code(csrf, email, ticket, { error: `That code is not right. ${attemptsRemaining} ${attemptsRemaining === 1 ? 'attempt' : 'attempts'} left.` }));
+        return this.send(reply, 401, this.pages.codeAgain(csrf, email, sessionId, { error: `That code is not right. ${attemptsRemaining} ${attemptsRemaining === 1 ? 'attempt' : 'attempts'} left.` }));
       }
       this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }

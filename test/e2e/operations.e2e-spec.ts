@@ -55,6 +55,13 @@ describe('mail failures', () => {
     expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.send_failed']);
   });
 
+  it('reports the mail server that drops connections as degraded, not down', async () => {
+    app.sink.mode = 'close';
+    const ready = await app.request('GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'degraded', details: { mail: { status: 'degraded', transport: 'smtp' }, database: { status: 'up' } } });
+  });
+
   it('retries a transient refusal once', async () => {
     app.sink.mode = 'defer-once';
     const email = uniqueEmail('deferred');
