@@ -77,8 +77,8 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
         event.chainIndex = (index++).toString();
         event.seal = sealEvent(this.secrets, previousSeal, event);
         previousSeal = event.seal;
-        await this.events.seal(manager, event.id, event.chainIndex, event.seal);
       }
+      await this.events.seal(manager, pending);
       const head = { kind: 'head' as const, chainIndex: (index - 1n).toString(), seal: previousSeal, createdAt: new Date(this.clock.now()) };
       await this.events.moveHead(manager, { ...head, anchorSeal: sealAnchor(this.secrets, head) });
       return pending.length;

@@ -49,8 +49,17 @@ export class AuditRepository {
     return manager.find(AuditEvent, { where: { chainIndex: IsNull() }, order: { id: 'ASC' }, take: limit });
   }
 
-  async seal(manager: EntityManager, id: string, chainIndex: string, seal: string): Promise<void> {
-    await manager.update(AuditEvent, { id, chainIndex: IsNull() }, { chainIndex, seal });
+  /** Seals the events with one statement, on either engine. */
+  async seal(manager: EntityManager, events: Pick<AuditEvent, 'id' | 'chainIndex' | 'seal'>[]): Promise<void> {
+    const postgres = manager.connection.driver.options.type === 'postgres';
+    const parameter = (n: number) => (postgres ? `$${n}` : '?');
+    const rows = events.map((_, i) => `(CAST(${parameter(3 * i + 1)} AS BIGINT), CAST(${parameter(3 * i + 2)} AS BIGINT), ${parameter(3 * i + 3)})`);
+    await manager.query(
+      `WITH sealed (id, chain_index, seal) AS (VALUES ${rows.join(', ')})
+       UPDATE audit_events SET chain_index = sealed.chain_index, seal = sealed.seal FROM sealed
+       WHERE audit_events.id = sealed.id AND audit_events.chain_index IS NULL`,
+      events.flatMap((event) => [event.id, event.chainIndex, event.seal]),
+    );
   }
 
   /** Sealed events from `fromIndex` on, in chain order. */

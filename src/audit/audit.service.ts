@@ -15,8 +15,9 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
-const MAX_SAMPLED_KEYS = 10_000;
+export type AuditRow = Pick<AuditEvent, 'at' | 'type' | 'userId' | 'email' | 'ip' | 'userAgent' | 'sessionId' | 'requestId' | 'details'>;
 
+const MAX_SAMPLED_KEYS = 10_000;
 
 /** Appends events to the audit trail; callers pass their transaction so an event commits with what it describes. */
 @Injectable()
@@ -44,8 +45,13 @@ export class AuditService {
 
   async record(records: AuditRecord[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (records.length === 0) return;
+    await manager.createQueryBuilder().insert().into(AuditEvent).values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
+  }
+
+  /** The rows `record` inserts, for statements that write events together with other changes. */
+  rowsOf(records: AuditRecord[]): AuditRow[] {
     const at = new Date(this.clock.now());
-    const rows = records.map((record) => ({
+    return records.map((record) => ({
       at,
       type: record.type,
       userId: record.userId ?? null,
@@ -56,6 +62,5 @@ export class AuditService {
       requestId: record.client?.requestId ?? null,
       details: record.details ?? {},
     }));
-    await manager.createQueryBuilder().insert().into(AuditEvent).values(rows as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
   }
 }

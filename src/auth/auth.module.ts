@@ -17,6 +17,6 @@ import { TokensService } from './tokens.service';
   imports: [StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
   providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, SessionsRepository, SessionsService, AuthService],
-  exports: [TokensService, SessionsService, JwtAuthGuard, AccessGuard],
+  exports: [TokensService, SessionsService, SessionsRepository, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

@@ -4,6 +4,7 @@ import { Clock } from '../common/clock';
 import { RevocationList } from '../store/revocation-list';
 import { Principal } from './principal';
 import { ACCESS_TOKEN_TYPE, TokensService } from './tokens.service';
+import { VerifiedToken, VerifiedTokens } from './verified-tokens';
 
 interface DecodedToken {
   header: { typ?: unknown };
@@ -13,11 +14,15 @@ interface DecodedToken {
 /**
  * passport-jwt, accepting only ES256 access tokens signed by one of our keys (chosen by `kid`
  * alone), for our issuer and audience, of type at+jwt, whose session has not been revoked.
+ * A token verified once is remembered until it expires; revocation is checked every time.
  * It is driven by JwtAuthGuard directly rather than through passport's process-wide registry,
  * so several applications in one process never check tokens with each other's keys.
  */
 @Injectable()
 export class JwtStrategy extends Strategy {
+  private readonly verified = new VerifiedTokens();
+  private readonly bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
   constructor(
     tokens: TokensService,
     private readonly revocations: RevocationList,
@@ -36,37 +41,48 @@ export class JwtStrategy extends Strategy {
           else done(new Error('unknown key id'));
         },
       },
-      (decoded: DecodedToken, done: (error: unknown, principal?: Principal | false) => void) => {
-        strategy!.principalOf(decoded).then((principal) => done(null, principal), done);
-      },
+      (decoded: DecodedToken, done: (error: unknown, verified?: VerifiedToken | false) => void) => done(null, strategy!.verifiedToken(decoded)),
     );
     strategy = this;
   }
 
   /** Resolves the request's principal, or null when it has no acceptable token. */
-  authenticateRequest(request: unknown): Promise<Principal | null> {
+  async authenticateRequest(request: unknown): Promise<Principal | null> {
+    const token = this.bearerToken(request as never);
+    if (!token) return null;
+    let verified = this.verified.get(token, this.clock.now());
+    if (!verified) {
+      verified = (await this.verifySignatureAndClaims(request)) ?? undefined;
+      if (!verified) return null;
+      this.verified.remember(token, verified);
+    }
+    const { sessionId } = verified.principal;
+    if (sessionId && (await this.revocations.isRevoked(sessionId, this.clock.now()))) return null;
+    return verified.principal;
+  }
+
+  private verifySignatureAndClaims(request: unknown): Promise<VerifiedToken | null> {
     return new Promise((resolve, reject) => {
-      const attempt = Object.create(this) as Strategy & { success(user: Principal): void; fail(): void; error(error: Error): void };
-      attempt.success = (principal) => resolve(principal);
+      const attempt = Object.create(this) as Strategy & { success(verified: VerifiedToken): void; fail(): void; error(error: Error): void };
+      attempt.success = (verified) => resolve(verified);
       attempt.fail = () => resolve(null);
       attempt.error = (error) => reject(error);
       attempt.authenticate(request as never, {});
     });
   }
 
-  private async principalOf(decoded: DecodedToken): Promise<Principal | false> {
+  private verifiedToken(decoded: DecodedToken): VerifiedToken | false {
     const { header, payload } = decoded;
-    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string') return false;
-    const sessionId = typeof payload.sid === 'string' ? payload.sid : null;
-    if (sessionId && (await this.revocations.isRevoked(sessionId, this.clock.now()))) return false;
+    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return false;
     const isService = payload.sub.startsWith('service:');
-    return {
+    const principal: Principal = {
       subject: payload.sub,
       userId: isService ? null : payload.sub,
-      sessionId,
+      sessionId: typeof payload.sid === 'string' ? payload.sid : null,
       email: typeof payload.email === 'string' ? payload.email : null,
       roles: Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [],
       scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
     };
+    return { principal, expiresAt: payload.exp * 1000 };
   }
 }

@@ -34,12 +34,18 @@ export class SessionsService {
   ) {}
 
   async start(userId: string, client: ClientContext, manager?: EntityManager): Promise<StartedSession> {
+    const { session, refreshToken } = this.open(client);
+    await this.sessions.insert({ ...session, userId }, manager);
+    return { session: { ...session, userId }, refreshToken };
+  }
+
+  /** A new session, not yet stored nor owned, and its first refresh token. */
+  open(client: ClientContext): { session: Omit<Session, 'userId'>; refreshToken: string } {
     const now = this.clock.now();
     const secret = randomBytes(32).toString('base64url');
     const expiresAt = now + this.config.jwt.sessionMaxAgeSeconds * 1000;
-    const session: Session = {
+    const session = {
       id: randomUUID(),
-      userId,
       refreshTokenHash: this.secrets.hashRefreshToken(secret),
       refreshedAt: null,
       refreshExpiresAt: new Date(Math.min(expiresAt, now + this.config.jwt.refreshTtlSeconds * 1000)),
@@ -50,7 +56,6 @@ export class SessionsService {
       userAgent: client.userAgent,
       revokedAt: null,
     };
-    await this.sessions.insert(session, manager);
     return { session, refreshToken: formatRefreshToken(session.id, secret) };
   }
 

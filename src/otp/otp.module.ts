@@ -7,13 +7,14 @@ import { UsersModule } from '../users/users.module';
 import { CleanupJob } from './cleanup.job';
 import { CodeGenerator } from './code-generator';
 import { OtpController } from './otp.controller';
+import { LOGIN_RECORDS_PROVIDER } from './login-records';
 import { OtpService } from './otp.service';
 import { OtpTokensRepository } from './otp-tokens.repository';
 
 @Module({
   imports: [StoreModule, MailModule, UsersModule, AuthModule, AuditModule],
   controllers: [OtpController],
-  providers: [OtpService, OtpTokensRepository, CodeGenerator, CleanupJob],
+  providers: [OtpService, OtpTokensRepository, LOGIN_RECORDS_PROVIDER, CodeGenerator, CleanupJob],
   exports: [OtpService],
 })
 export class OtpModule {}

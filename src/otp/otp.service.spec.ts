@@ -19,7 +19,7 @@ import { MailTransport, OutgoingMail } from '../mail/mail-transport';
 import { MemoryOtpStore } from '../store/memory-otp.store';
 import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
-import { UsersService } from '../users/users.service';
+import { TransactionalLoginRecords } from './transactional-login-records';
 import { CodeGenerator } from './code-generator';
 import { OtpToken } from './otp-token.entity';
 import { OtpTokensRepository } from './otp-tokens.repository';
@@ -86,17 +86,16 @@ async function buildSut(env: Record<string, string> = {}) {
   const codes = new ScriptedCodes();
   const audit = new AuditService(dataSource, clock);
   const metrics = new Metrics();
+  const sessionsRepository = new SessionsRepository(dataSource);
   const sut = new OtpService(
     store,
     new MailService(transport, metrics, config),
-    new OtpTokensRepository(dataSource),
-    new UsersService(new UsersRepository(dataSource), clock),
-    new SessionsService(new SessionsRepository(dataSource), new MemoryRevocationList(), audit, secrets, config, clock),
+    new TransactionalLoginRecords(dataSource, audit, new UsersRepository(dataSource), sessionsRepository, new OtpTokensRepository(dataSource)),
+    new SessionsService(sessionsRepository, new MemoryRevocationList(), audit, secrets, config, clock),
     new TokensService(loadSigningKeys(config.jwt), config, clock),
     audit,
     secrets,
     codes,
-    dataSource,
     metrics,
     clock,
     config,

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
 import { SignedIn, TokensService } from '../auth/tokens.service';
@@ -13,10 +12,9 @@ import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
 import { IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
-import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
-import { OtpTokensRepository } from './otp-tokens.repository';
+import { LoginRecords } from './login-records';
 
 type AddressLimit = 'address-cooldown' | 'address-hourly' | 'address-failures';
 
@@ -38,14 +36,12 @@ export class OtpService {
   constructor(
     private readonly store: OtpStore,
     private readonly mail: MailService,
-    private readonly otpTokens: OtpTokensRepository,
-    private readonly users: UsersService,
+    private readonly loginRecords: LoginRecords,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
     private readonly secrets: Secrets,
     private readonly codes: CodeGenerator,
-    private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -144,22 +140,16 @@ export class OtpService {
     return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
   }
 
-  /** The code's record and its audit events, in one transaction; if that fails the code is withdrawn too. */
+  /** The code's record and its audit events, together; if that fails the code is withdrawn too. */
   private async recordIssued(loginId: LoginId, email: string, stored: StoredCode, now: number, client: ClientContext, details: { loginId: string; resend: boolean }): Promise<void> {
     try {
-      await this.dataSource.transaction(async (manager) => {
-        await this.otpTokens.insert(
-          { id: randomUUID(), userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
-          manager,
-        );
-        await this.audit.record(
-          [
-            { type: 'otp.requested', email, client, details },
-            { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
-          ],
-          manager,
-        );
-      });
+      await this.loginRecords.recordIssued(
+        { id: randomUUID(), userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+        [
+          { type: 'otp.requested', email, client, details },
+          { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
+        ],
+      );
     } catch (error) {
       await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
       throw error;
@@ -186,20 +176,19 @@ export class OtpService {
   }
 
   private async signIn(email: string, loginId: string, client: ClientContext): Promise<SignedIn> {
-    const { user, started } = await this.dataSource.transaction(async (manager) => {
-      const user = await this.users.recordSignIn(email, manager);
-      const started = await this.sessions.start(user.id, client, manager);
-      await this.otpTokens.markLoginVerified(loginId, user.id, started.session.createdAt, manager);
-      await this.audit.record(
-        [
-          { type: 'otp.verified', email, userId: user.id, sessionId: started.session.id, client, details: { loginId } },
-          { type: 'session.created', email, userId: user.id, sessionId: started.session.id, client, details: { method: 'otp' } },
-        ],
-        manager,
-      );
-      return { user, started };
+    const opened = this.sessions.open(client);
+    const sessionId = opened.session.id;
+    const { user, session } = await this.loginRecords.recordSignIn({
+      email,
+      loginId,
+      at: opened.session.createdAt,
+      session: opened.session,
+      events: [
+        { type: 'otp.verified', email, sessionId, client, details: { loginId } },
+        { type: 'session.created', email, sessionId, client, details: { method: 'otp' } },
+      ],
     });
-    return this.tokens.signedIn(user, started.session, started.refreshToken);
+    return this.tokens.signedIn(user, session, opened.refreshToken);
   }
 
   private loginIdOrExpired(sessionId: string): LoginId {
