@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isMailbox } from '../mail/mime-message';
 import { ConfigError, EnvReader } from './env-reader';
 
 export { ConfigError } from './env-reader';
@@ -218,7 +219,7 @@ function readMail(env: EnvReader): MailConfig {
     defaultSender: env.matching(
       'MAIL_DEFAULT_SENDER',
       'no-reply@localhost',
-      (v) => !/[\r\n]/.test(v) && v.includes('@'),
+      (v) => !/[\r\n]/.test(v) && isMailbox(v),
       'an address (optionally "Name <address>") on one line',
     ),
     timeoutMs: env.int('MAIL_TIMEOUT_MS', 10_000, 100, 120_000),

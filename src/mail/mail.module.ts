@@ -17,7 +17,8 @@ function smtpOptions(mail: MailConfig) {
     ignoreTLS: !mail.useTls && !mail.useSsl,
     auth: mail.username ? { user: mail.username, pass: mail.password ?? '' } : undefined,
     pool: true,
-    maxConnections: 5,
+    // Each connection carries one message at a time; a pool as wide as the usual concurrency.
+    maxConnections: 10,
     connectionTimeout: mail.timeoutMs,
     greetingTimeout: mail.timeoutMs,
     socketTimeout: mail.timeoutMs,

@@ -1,5 +1,6 @@
 import { MailerService } from '@nestjs-modules/mailer';
 import { MailTransport, OutgoingMail } from './mail-transport';
+import { composeMessage, Mailbox, parseMailbox } from './mime-message';
 
 /** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
 const TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNRESET', 'EDNS']);
@@ -7,24 +8,27 @@ const MIN_RETRY_BUDGET_MS = 200;
 
 export class SmtpMailTransport extends MailTransport {
   readonly kind = 'smtp' as const;
+  private readonly from: Mailbox;
 
   constructor(
     private readonly mailer: MailerService,
-    private readonly from: string,
+    from: string,
     private readonly timeoutMs: number,
   ) {
     super();
+    this.from = parseMailbox(from);
   }
 
   /** Hands the message over, retrying a transient failure once, all within MAIL_TIMEOUT_MS. */
   async send(mail: OutgoingMail): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
+    const message = { envelope: { from: this.from.address, to: [mail.to] }, raw: composeMessage(this.from, mail) };
     try {
-      await this.mailer.sendMail({ from: this.from, ...mail, timeout: this.timeoutMs });
+      await this.mailer.sendMail({ ...message, timeout: this.timeoutMs });
     } catch (error) {
       const remaining = deadline - Date.now();
       if (!isTransient(error) || remaining < MIN_RETRY_BUDGET_MS) throw error;
-      await this.mailer.sendMail({ from: this.from, ...mail, timeout: remaining });
+      await this.mailer.sendMail({ ...message, timeout: remaining });
     }
   }
 
