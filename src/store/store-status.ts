@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { ProblemException } from '../common/problem.exception';
+import { RedisClient } from './redis-client';
 
 export type StoreState = 'up' | 'degraded' | 'down';
 
@@ -14,7 +14,7 @@ export class StoreStatus {
   private outageSince: number | null = null;
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     readonly fallback: 'memory' | 'fail',
   ) {
     redis?.on('ready', () => {
