@@ -200,5 +200,15 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
       expect(ofThisIp?.keys.sort()).toEqual([`${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:block`, `${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:hits`]);
       expect(ofThisIp?.nodes.size).toBe(1);
     });
+
+    // Last: it takes a master down for good.
+    it('serves from memory, never a 500, once a master is lost and the cluster is down', async () => {
+      await cluster.kill(0);
+      await cluster.waitForState(cluster.ports[1], 'fail');
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('outage') }, headers: fromIp(`203.0.113.${200 + i}`) })),
+      );
+      expect(responses.map((response) => response.status)).toEqual(Array(6).fill(202));
+    });
   });
 });

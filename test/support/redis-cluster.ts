@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 
+/** How long a silent master takes to be declared failed: short, the suite kills one on purpose. */
+const NODE_TIMEOUT_MS = 2000;
+
 /** Every node also listens on its cluster bus port, its client port + 10000. */
 const BUS_PORT_OFFSET = 10_000;
 
@@ -39,7 +42,7 @@ export class OwnRedisCluster {
           'redis-server',
           [
             ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-            ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000'],
+            ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(NODE_TIMEOUT_MS)],
           ],
           { stdio: 'ignore' },
         ),
@@ -49,18 +52,24 @@ export class OwnRedisCluster {
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 30_000,
     });
-    await Promise.all(this.ports.map((port) => waitFor(async () => (await this.clusterInfo(port)).includes('cluster_state:ok'), `cluster_state:ok on port ${port}`)));
+    await Promise.all(this.ports.map((port) => this.waitForState(port, 'ok')));
+  }
+
+  /** Kills the node at `index` without warning, as a crashed host would. */
+  async kill(index: number): Promise<void> {
+    const child = this.processes[index];
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  }
+
+  async waitForState(port: number, state: 'ok' | 'fail'): Promise<void> {
+    await waitFor(async () => (await this.clusterInfo(port)).includes(`cluster_state:${state}`), `cluster_state:${state} on port ${port}`);
   }
 
   async stop(): Promise<void> {
     process.removeListener('exit', this.killOnExit);
-    await Promise.all(
-      this.processes.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }),
-    );
+    await Promise.all(this.processes.map((_, index) => this.kill(index)));
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
