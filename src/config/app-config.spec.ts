@@ -51,6 +51,15 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
     [{ OTP_STORE: 'redis' }, 'OTP_STORE'],
+    [{ REDIS_CLUSTER_NODES: 'a:1,b:port' }, 'REDIS_CLUSTER_NODES must be a comma separated list of host:port, got "b:port"'],
+    [{ REDIS_CLUSTER_NODES: 'a:70000' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'rediss://a:1,redis://b:2' }, 'REDIS_CLUSTER_NODES must use one scheme'],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:1/2' }, 'REDIS_CLUSTER_NODES must list nodes without a database'],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_DB: '2' }, 'REDIS_DB must be 0 with REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS cannot be combined'],
+    [{ REDIS_SENTINELS: 's1:26379' }, 'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS'],
+    [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not'],
+    [{ REDIS_SENTINELS: 's1:x', REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINELS must be a comma separated list'],
     [{ OTP_STORE: 'disk' }, 'OTP_STORE must be one of'],
     [{ MAIL_USE_TLS: 'maybe' }, 'MAIL_USE_TLS must be true or false'],
     [{ MAIL_LOCALES: 'english' }, 'MAIL_LOCALES'],
@@ -94,5 +103,64 @@ describe('loadConfig', () => {
     expect(config.redis).toMatchObject({ host: 'cache', port: 6380, db: 2 });
     expect(config.adminEmails).toEqual(['admin@example.com', 'ops@example.com']);
     expect(config.http.trustProxy).toBe('10.0.0.0/8,192.168.1.1');
+  });
+
+  describe('Redis topology', () => {
+    it('reads a cluster seed list, which takes precedence over REDIS_URL and REDIS_HOST', () => {
+      const config = loadConfig({
+        REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, cache-2:7001 ,[::1]:7002,cache-3',
+        REDIS_URL: 'redis://single:6379/3',
+        REDIS_HOST: 'other',
+        REDIS_PASSWORD: 'pw',
+        REDIS_KEY_PREFIX: 'app:',
+      });
+      expect(config.redis).toMatchObject({
+        password: 'pw',
+        keyPrefix: 'app:',
+        cluster: {
+          nodes: [
+            { host: '10.0.0.1', port: 7000 },
+            { host: 'cache-2', port: 7001 },
+            { host: '::1', port: 7002 },
+            { host: 'cache-3', port: 6379 },
+          ],
+          tls: false,
+        },
+      });
+      expect(config.redis?.sentinel).toBeUndefined();
+    });
+
+    it('turns TLS on for rediss:// seed nodes and takes the credentials from the URL', () => {
+      const config = loadConfig({ REDIS_CLUSTER_NODES: 'rediss://app:s%40cret@clustercfg.example.com:6380', REDIS_PASSWORD: 'ignored' });
+      expect(config.redis).toMatchObject({ password: 's@cret', cluster: { nodes: [{ host: 'clustercfg.example.com', port: 6380 }], tls: true, username: 'app' } });
+    });
+
+    it('reads Sentinels with the master name, their own password and the database', () => {
+      const config = loadConfig({
+        REDIS_SENTINELS: 's1:26379,s2,s3:26380',
+        REDIS_SENTINEL_NAME: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+        REDIS_PASSWORD: 'master-pw',
+        REDIS_DB: '3',
+      });
+      expect(config.redis).toMatchObject({
+        password: 'master-pw',
+        db: 3,
+        sentinel: {
+          nodes: [
+            { host: 's1', port: 26379 },
+            { host: 's2', port: 26379 },
+            { host: 's3', port: 26380 },
+          ],
+          name: 'mymaster',
+          password: 'sentinel-pw',
+        },
+      });
+      expect(config.redis?.cluster).toBeUndefined();
+    });
+
+    it('keeps a plain REDIS_URL a single Redis', () => {
+      expect(loadConfig({ REDIS_URL: 'rediss://default:pw@cache.example.com:6380/0' }).redis).toMatchObject({ url: 'rediss://default:pw@cache.example.com:6380/0', cluster: undefined, sentinel: undefined });
+    });
   });
 });

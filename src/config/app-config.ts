@@ -7,6 +7,11 @@ export { ConfigError } from './env-reader';
 export type NodeEnv = 'development' | 'production' | 'test';
 export type DatabaseConfig = { type: 'postgres'; url: string } | { type: 'sqlite'; path: string };
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface RedisConfig {
   url?: string;
   host: string;
@@ -15,6 +20,10 @@ export interface RedisConfig {
   db: number;
   keyPrefix: string;
   commandTimeoutMs: number;
+  /** Set: a Redis Cluster found through these seed nodes; url, host, port and db are not used. */
+  cluster?: { nodes: RedisNode[]; tls: boolean; username?: string };
+  /** Set: the master called `name`, found through these Sentinels; url, host and port are not used. */
+  sentinel?: { nodes: RedisNode[]; name: string; password?: string };
 }
 
 export interface OtpConfig {
@@ -187,23 +196,82 @@ function readDatabase(env: EnvReader): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', 'must start with postgres:// or sqlite:');
 }
 
+/** Which Redis: REDIS_CLUSTER_NODES, else REDIS_SENTINELS, else REDIS_URL, else REDIS_HOST; unset: none. */
 function readRedis(env: EnvReader): RedisConfig | undefined {
   const url = env.raw('REDIS_URL');
   if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   const host = env.raw('REDIS_HOST');
-  if (url === undefined && host === undefined) {
-    if (env.raw('OTP_STORE') === 'redis') throw new ConfigError('OTP_STORE', 'is redis but neither REDIS_URL nor REDIS_HOST is set');
+  const cluster = readRedisCluster(env);
+  const sentinel = readRedisSentinel(env);
+  if (cluster && sentinel) throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_CLUSTER_NODES; set one of them');
+  if (!cluster && !sentinel && url === undefined && host === undefined) {
+    if (env.raw('OTP_STORE') === 'redis') throw new ConfigError('OTP_STORE', 'is redis but none of REDIS_CLUSTER_NODES, REDIS_SENTINELS, REDIS_URL or REDIS_HOST is set');
     return undefined;
   }
+  const db = env.int('REDIS_DB', 0, 0, 15);
+  if (cluster && db !== 0) throw new ConfigError('REDIS_DB', 'must be 0 with REDIS_CLUSTER_NODES: a cluster has only database 0');
   return {
     url,
     host: host ?? '127.0.0.1',
     port: env.int('REDIS_PORT', 6379, 1, 65535),
-    password: env.raw('REDIS_PASSWORD'),
-    db: env.int('REDIS_DB', 0, 0, 15),
+    password: cluster?.password ?? env.raw('REDIS_PASSWORD'),
+    db,
     keyPrefix: env.matching('REDIS_KEY_PREFIX', 'otp:', (v) => /^[\w:.-]{1,64}$/.test(v), 'letters, digits and : . - _'),
     commandTimeoutMs: env.int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
+    cluster: cluster && { nodes: cluster.nodes, tls: cluster.tls, username: cluster.username },
+    sentinel,
   };
+}
+
+/**
+ * REDIS_CLUSTER_NODES: comma separated seed nodes, `host:port`, or `redis://` / `rediss://` URLs
+ * (rediss: TLS to every node; user and password in the URL override REDIS_PASSWORD).
+ */
+function readRedisCluster(env: EnvReader): { nodes: RedisNode[]; tls: boolean; username?: string; password?: string } | undefined {
+  const entries = env.raw('REDIS_CLUSTER_NODES')?.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (!entries?.length) return undefined;
+  const schemes = new Set(entries.map((entry) => /^(rediss?):\/\//.exec(entry)?.[1] ?? 'redis'));
+  if (schemes.size > 1) throw new ConfigError('REDIS_CLUSTER_NODES', 'must use one scheme for every node (all rediss:// or none)');
+  let username: string | undefined;
+  let password: string | undefined;
+  const nodes = entries.map((entry) => {
+    if (!/^rediss?:\/\//.test(entry)) return parseNode('REDIS_CLUSTER_NODES', entry, 6379);
+    let parsed: URL;
+    try {
+      parsed = new URL(entry);
+      username ??= decodeURIComponent(parsed.username) || undefined;
+      password ??= decodeURIComponent(parsed.password) || undefined;
+    } catch {
+      throw new ConfigError('REDIS_CLUSTER_NODES', `has an invalid URL "${redactUrl(entry)}"`);
+    }
+    if (parsed.pathname.replace(/^\/$/, '') !== '' || parsed.search) throw new ConfigError('REDIS_CLUSTER_NODES', `must list nodes without a database or options, got "${redactUrl(entry)}"`);
+    return parseNode('REDIS_CLUSTER_NODES', `${parsed.hostname}:${parsed.port || 6379}`, 6379);
+  });
+  return { nodes, tls: schemes.has('rediss'), username, password };
+}
+
+function readRedisSentinel(env: EnvReader): RedisConfig['sentinel'] {
+  const entries = env.raw('REDIS_SENTINELS')?.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (!entries?.length) {
+    if (env.has('REDIS_SENTINEL_NAME')) throw new ConfigError('REDIS_SENTINEL_NAME', 'is set but REDIS_SENTINELS is not');
+    return undefined;
+  }
+  const name = env.raw('REDIS_SENTINEL_NAME')?.trim();
+  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name of the monitored master, e.g. mymaster)');
+  if (!/^\S{1,128}$/.test(name)) throw new ConfigError('REDIS_SENTINEL_NAME', `must be a master name without spaces, got "${name}"`);
+  return { nodes: entries.map((entry) => parseNode('REDIS_SENTINELS', entry, 26379)), name, password: env.raw('REDIS_SENTINEL_PASSWORD') };
+}
+
+/** `host`, `host:port` or `[ipv6]:port`. */
+function parseNode(variable: string, entry: string, defaultPort: number): RedisNode {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([\w.-]+))(?::(\d{1,5}))?$/.exec(entry);
+  const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+  if (!match || port < 1 || port > 65535) throw new ConfigError(variable, `must be a comma separated list of host:port, got "${entry}"`);
+  return { host: match[1] ?? match[2], port };
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
 function readMail(env: EnvReader): MailConfig {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import { RedisClient } from './redis-client';
 
 /**
  * Runs a periodic job on one instance at a time. With Redis the lock is shared by every
@@ -28,7 +28,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 
 export class RedisJobLock extends JobLock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
     super();

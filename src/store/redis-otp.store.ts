@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
 import { FailureBudget, IssueLimits, IssueResult, OtpStore, StoredCode, VerifyResult } from './otp-store';
+import { RedisClient } from './redis-client';
 import { ADD_CODE, DISCARD_CODE, START_LOGIN, VERIFY } from './redis-otp.scripts';
 
 type ScriptReply = (string | number | null)[];
@@ -16,7 +16,7 @@ export class RedisOtpStore extends OtpStore {
   private readonly commands: OtpCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
     super();

@@ -1,9 +1,9 @@
-import Redis from 'ioredis';
+import { RedisClient } from './redis-client';
 import { RevocationList } from './revocation-list';
 
 export class RedisRevocationList extends RevocationList {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
     super();

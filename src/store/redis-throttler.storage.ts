@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import Redis from 'ioredis';
+import { RedisClient } from './redis-client';
 
 // KEYS: 1 hits (counter of the window), 2 block (set while the key is over its limit).
 // ARGV: window ms, limit, block ms. Returns hits, window ms left, blocked (0/1), block ms left.
@@ -22,7 +22,7 @@ return {hits, window_left, 0, 0}
 /** Fixed-window rate-limit counters in Redis, one script per hit, so limits hold across instances. */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {
     redis.defineCommand('throttleIncrement', { numberOfKeys: 2, lua: INCREMENT });

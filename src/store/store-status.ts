@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
 import { ProblemException } from '../common/problem.exception';
+import { RedisClient } from './redis-client';
 
 export type StoreState = 'up' | 'degraded' | 'down';
 
@@ -14,7 +14,7 @@ export class StoreStatus {
   private outageSince: number | null = null;
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     readonly fallback: 'memory' | 'fail',
   ) {
     redis?.on('ready', () => {
@@ -60,7 +60,7 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
           try {
             return await value.apply(target, args);
           } catch (error) {
-            if ((error as Error).name === 'ReplyError') throw error;
+            if (!isUnavailable(error as Error)) throw error;
             status.noteOutage((error as Error).message);
           }
         }
@@ -70,4 +70,13 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
       };
     },
   });
+}
+
+// Replies by which a reachable node says it cannot serve right now: on a cluster with a master
+// down the client stays `ready`, and these are how the outage shows.
+const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING)\b/;
+
+/** A connection problem or a node that cannot serve, as opposed to an error of the command itself. */
+function isUnavailable(error: Error): boolean {
+  return error.name !== 'ReplyError' || UNAVAILABLE_REPLY.test(error.message);
 }

@@ -1,11 +1,12 @@
 import { FactoryProvider, InjectionToken, Module } from '@nestjs/common';
 import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { JobLock, MemoryJobLock, RedisJobLock } from './job-lock';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
+import { RedisClient } from './redis-client';
 import { RedisOtpStore } from './redis-otp.store';
 import { RedisRevocationList } from './redis-revocation-list';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -17,23 +18,35 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
 /** The one Redis connection of the process, or null when state lives in memory. */
 export abstract class RedisConnection {
-  abstract readonly client: Redis | null;
+  abstract readonly client: RedisClient | null;
 }
 
-export function createRedisClient(redis: RedisConfig): Redis {
+export function createRedisClient(redis: RedisConfig): RedisClient {
   const options = {
     maxRetriesPerRequest: 1,
     commandTimeout: redis.commandTimeoutMs,
     connectTimeout: Math.max(redis.commandTimeoutMs, 2000),
-    enableAutoPipelining: true,
   };
-  return redis.url
-    ? new Redis(redis.url, options)
-    : new Redis({ ...options, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
+  if (redis.cluster) {
+    const { nodes, tls, username } = redis.cluster;
+    return new Cluster(nodes, {
+      scaleReads: 'master',
+      enableAutoPipelining: true,
+      // With TLS, connect by the names given: certificates name hosts, not the IPs they resolve to.
+      ...(tls ? { dnsLookup: (address: string, done: (error: null, address: string) => void) => done(null, address) } : {}),
+      redisOptions: { ...options, username, password: redis.password, ...(tls ? { tls: {} } : {}) },
+    });
+  }
+  const single = { ...options, enableAutoPipelining: true };
+  if (redis.sentinel) {
+    const { nodes, name, password: sentinelPassword } = redis.sentinel;
+    return new Redis({ ...single, sentinels: nodes, name, sentinelPassword, password: redis.password, db: redis.db });
+  }
+  return redis.url ? new Redis(redis.url, single) : new Redis({ ...single, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
 
 /** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
-function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: Redis, keyPrefix: string) => T, inMemory: (config: AppConfig) => T): FactoryProvider<T> {
+function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: RedisClient, keyPrefix: string) => T, inMemory: (config: AppConfig) => T): FactoryProvider<T> {
   return {
     provide: token,
     inject: [APP_CONFIG, RedisConnection, StoreStatus],

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { MemoryOtpStore } from '../../src/store/memory-otp.store';
-import { IssueLimits, OtpStore } from '../../src/store/otp-store';
 import { RedisOtpStore } from '../../src/store/redis-otp.store';
+import { otpStoreContract, OtpStoreUnderTest } from '../support/otp-store-contract';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
 
-/** The same contract, every implementation: the memory store and a real Redis. */
-const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => { store: OtpStore; cleanup: () => Promise<void> } }[] = [
+/** The same contract, every implementation: the memory store and a real Redis (a Redis Cluster in redis-cluster.e2e-spec.ts). */
+const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => OtpStoreUnderTest }[] = [
   { name: 'MemoryOtpStore', needs: [], create: () => ({ store: new MemoryOtpStore(), cleanup: async () => undefined }) },
   {
     name: 'RedisOtpStore',
@@ -26,135 +26,6 @@ const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => { store: 
   },
 ];
 
-const LIMITS: IssueLimits = { cooldownMs: 0, maxPerHour: 100, maxLiveCodes: 3, maxAttempts: 5 };
-const BUDGET = { maxFailed: 1000, windowMs: 60_000 };
-const MINUTE = 60_000;
-
 for (const implementation of IMPLEMENTATIONS) {
-  describeWith(implementation.needs, `OtpStore contract: ${implementation.name}`, () => {
-    let store: OtpStore;
-    let cleanup: () => Promise<void>;
-    let address: string;
-    let now: number;
-    const code = (hash: string, expiresInMs = 5 * MINUTE) => ({ hash, expiresAt: now + expiresInMs });
-
-    beforeEach(() => {
-      ({ store, cleanup } = implementation.create());
-      address = randomBytes(8).toString('base64url');
-      now = Date.now();
-    });
-    afterEach(() => cleanup());
-
-    it('verifies a login once, with the right hash only', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), LIMITS, now);
-      expect(await store.verify(address, 'login-1', 'wrong', BUDGET, now)).toEqual({
-        outcome: 'invalid',
-        email: 'ada@example.com',
-        attemptsRemaining: 4,
-        addressLockedUntil: null,
-      });
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'verified', email: 'ada@example.com' });
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
-    });
-
-    it('needs the login id as well as the code', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), LIMITS, now);
-      expect(await store.verify(address, 'login-2', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
-    });
-
-    it('ends the earlier login when a new one starts', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), LIMITS, now);
-      await store.startLogin(address, 'login-2', 'ada@example.com', code('h2'), LIMITS, now);
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
-      expect((await store.verify(address, 'login-2', 'h2', BUDGET, now)).outcome).toBe('verified');
-    });
-
-    it('treats a code past its expiry as gone', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1', MINUTE), LIMITS, now);
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now + MINUTE + 1)).toEqual({ outcome: 'expired' });
-    });
-
-    it('destroys the login when its attempts are spent', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), { ...LIMITS, maxAttempts: 2 }, now);
-      expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({ attemptsRemaining: 1 });
-      expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({ attemptsRemaining: 0 });
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
-    });
-
-    it('keeps the newest live codes of a login on resend, sharing the attempt budget', async () => {
-      await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), LIMITS, now);
-      for (const hash of ['h2', 'h3', 'h4']) {
-        expect(await store.addCode(address, 'login-1', code(hash), LIMITS, now)).toMatchObject({ outcome: 'issued', email: 'ada@example.com' });
-      }
-      expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toMatchObject({ outcome: 'invalid', attemptsRemaining: 4 });
-      expect((await store.verify(address, 'login-1', 'h2', BUDGET, now)).outcome).toBe('verified');
-    });
-
-    it('refuses a resend for an unknown login', async () => {
-      expect(await store.addCode(address, 'nope', code('h1'), LIMITS, now)).toEqual({ outcome: 'unknown_login' });
-    });
-
-    it('enforces the cooldown and hourly cap per address, with the time they lift', async () => {
-      const limits = { ...LIMITS, cooldownMs: 30_000, maxPerHour: 2 };
-      expect(await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), limits, now)).toEqual({
-        outcome: 'issued',
-        email: 'ada@example.com',
-        resendAvailableAt: now + 30_000,
-      });
-      expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + 10_000)).toEqual({ outcome: 'cooldown', retryAt: now + 30_000 });
-      expect(await store.addCode(address, 'l1', code('h2'), limits, now + 10_000)).toEqual({ outcome: 'cooldown', retryAt: now + 30_000 });
-      expect((await store.addCode(address, 'l1', code('h2'), limits, now + 30_000)).outcome).toBe('issued');
-      expect(await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 60_000)).toEqual({ outcome: 'hourly_limit', retryAt: now + 3_600_000 });
-      expect((await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 3_600_001)).outcome).toBe('issued');
-    });
-
-    it('withdraws a code that could not be mailed and gives its cooldown and hourly slot back', async () => {
-      const limits = { ...LIMITS, cooldownMs: 30_000, maxPerHour: 1 };
-      await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), limits, now);
-      await store.discardCode(address, 'l1', 'h1');
-      expect(await store.verify(address, 'l1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
-      expect((await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now)).outcome).toBe('issued');
-    });
-
-    it('locks the address after its failure budget across logins, and a success resets it', async () => {
-      const budget = { maxFailed: 3, windowMs: 60_000 };
-      await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
-      await store.verify(address, 'l1', 'x', budget, now);
-      expect((await store.verify(address, 'l1', 'h1', budget, now)).outcome).toBe('verified');
-      await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), LIMITS, now);
-      await store.verify(address, 'l2', 'x', budget, now);
-      await store.verify(address, 'l2', 'x', budget, now);
-      const third = await store.verify(address, 'l2', 'x', budget, now);
-      expect(third).toMatchObject({ outcome: 'invalid', attemptsRemaining: 2 });
-      expect((third as { addressLockedUntil: number }).addressLockedUntil).toBeGreaterThan(now);
-      await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), LIMITS, now);
-      const locked = await store.verify(address, 'l3', 'h3', budget, now);
-      expect(locked).toMatchObject({ outcome: 'locked', email: 'ada@example.com' });
-      expect((locked as { retryAt: number }).retryAt).toBeGreaterThan(now + 50_000);
-    });
-
-    it('lifts the address lock when the failure window has passed', async () => {
-      const budget = { maxFailed: 1, windowMs: 300 };
-      now = Date.now();
-      await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
-      await store.verify(address, 'l1', 'x', budget, now);
-      expect((await store.verify(address, 'l1', 'h1', budget, Date.now())).outcome).toBe('locked');
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect((await store.verify(address, 'l1', 'h1', budget, Date.now())).outcome).toBe('verified');
-    });
-
-    it('lets exactly one of 50 concurrent right guesses succeed', async () => {
-      await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.verify(address, 'l1', 'h1', BUDGET, now)));
-      expect(results.filter((result) => result.outcome === 'verified')).toHaveLength(1);
-      expect(results.filter((result) => result.outcome === 'expired')).toHaveLength(49);
-    });
-
-    it('counts 50 concurrent wrong guesses exactly', async () => {
-      await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), { ...LIMITS, maxAttempts: 100 }, now);
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.verify(address, 'l1', 'x', BUDGET, now)));
-      const remaining = results.map((result) => (result as { attemptsRemaining: number }).attemptsRemaining).sort((a, b) => a - b);
-      expect(remaining).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
-    });
-  });
+  describeWith(implementation.needs, `OtpStore contract: ${implementation.name}`, () => otpStoreContract(implementation.create));
 }

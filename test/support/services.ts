@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import Redis from 'ioredis';
@@ -8,7 +9,8 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export type Service = 'postgres' | 'redis' | 'chromium';
+/** `redis-server`: the redis-server and redis-cli binaries, for suites that start Redis processes of their own. */
+export type Service = 'postgres' | 'redis' | 'chromium' | 'redis-server';
 
 export async function probeChromium(): Promise<string | null> {
   return existsSync(CHROMIUM_PATH) ? null : `Chromium not found at ${CHROMIUM_PATH} (apt-get install chromium)`;
@@ -40,9 +42,25 @@ export async function probeRedis(): Promise<string | null> {
   }
 }
 
+/** redis-server and redis-cli 5 or newer (`redis-cli --cluster create` came with 5). */
+export async function probeRedisBinaries(): Promise<string | null> {
+  for (const binary of ['redis-server', 'redis-cli']) {
+    const run = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 5000 });
+    if (run.error || run.status !== 0) return `${binary} not found on PATH (apt-get install redis-server): ${run.error?.message ?? run.stderr.trim()}`;
+    const major = Number(/\b(?:v=)?(\d+)\.\d+\.\d+/.exec(run.stdout)?.[1]);
+    if (!(major >= 5)) return `${binary} 5 or newer is needed for a Redis Cluster, got "${run.stdout.trim()}"`;
+  }
+  return null;
+}
+
+/** The variable the global setup leaves for a service, e.g. TEST_HAS_REDIS_SERVER. */
+export function availabilityVariable(service: Service): string {
+  return `TEST_HAS_${service.toUpperCase().replace(/-/g, '_')}`;
+}
+
 /** Set by the global setup: which services this run has. */
 export function available(service: Service): boolean {
-  return process.env[`TEST_HAS_${service.toUpperCase()}`] === '1';
+  return process.env[availabilityVariable(service)] === '1';
 }
 
 /**

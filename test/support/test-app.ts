@@ -46,6 +46,8 @@ export interface TestAppOptions {
   logger?: LoggerService;
   /** Receives pino's lines (requests included); by default they are dropped. */
   logStream?: Writable;
+  /** On postgres-redis: use this Redis Cluster (REDIS_CLUSTER_NODES seed list) instead of the shared Redis. */
+  redisClusterNodes?: string;
   /** Last say over the environment, e.g. to route the database through a proxy. */
   rewriteEnv?: (env: Record<string, string>) => Record<string, string>;
 }
@@ -62,7 +64,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     await sink.start();
     cleanups.push(() => sink.stop());
   }
-  const env = options.sameDeploymentAs ? { ...options.sameDeploymentAs.env } : await deploymentEnv(options.backend, cleanups);
+  const env = options.sameDeploymentAs ? { ...options.sameDeploymentAs.env } : await deploymentEnv(options.backend, cleanups, options.redisClusterNodes);
   Object.assign(env, { MAIL_PORT: String(sink.port) }, options.env);
 
   const config = loadConfig(options.rewriteEnv ? options.rewriteEnv(env) : env);
@@ -99,7 +101,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   };
 }
 
-async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | void)[]): Promise<Record<string, string>> {
+async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | void)[], redisClusterNodes?: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
@@ -121,6 +123,8 @@ async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | 
   const database = await createTestDatabase('e2e');
   cleanups.push(database.drop);
   const keyPrefix = `test:${randomBytes(4).toString('hex')}:`;
+  // A test's own cluster is thrown away with its keys; the shared Redis is cleaned by prefix.
+  if (redisClusterNodes) return { ...env, DATABASE_URL: database.url, REDIS_CLUSTER_NODES: redisClusterNodes, REDIS_KEY_PREFIX: keyPrefix, OTP_STORE: 'redis' };
   cleanups.push(() => deleteKeys(keyPrefix));
   return { ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, OTP_STORE: 'redis' };
 }
