@@ -4,6 +4,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { dataSourceOptions } from './data-source-options';
+import { runPendingMigrations } from './migrations';
 import { teachSqlitePostgresTypes } from './portable-types';
 
 @Module({
@@ -17,9 +18,17 @@ import { teachSqlitePostgresTypes } from './portable-types';
         retryDelay: 1000,
       }),
       dataSourceFactory: async (options?: DataSourceOptions) => {
-        const dataSource = new DataSource(options!);
+        // Migrations run here, one instance at a time, rather than by TypeORM's initialize().
+        const dataSource = new DataSource({ ...options!, migrationsRun: false });
         if (options!.type === 'better-sqlite3') teachSqlitePostgresTypes(dataSource);
-        return dataSource.initialize();
+        await dataSource.initialize();
+        try {
+          if (options!.migrationsRun) await runPendingMigrations(dataSource);
+        } catch (error) {
+          await dataSource.destroy();
+          throw error;
+        }
+        return dataSource;
       },
     }),
   ],

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, Migration } from 'typeorm';
 import { InitialSchemaPostgres1764000000000 } from '../../migrations/postgres/1764000000000-initial-schema';
 import { AuditChainPostgres1764100000000 } from '../../migrations/postgres/1764100000000-audit-chain';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
@@ -5,3 +7,29 @@ import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/176410000
 
 export const POSTGRES_MIGRATIONS = [InitialSchemaPostgres1764000000000, AuditChainPostgres1764100000000];
 export const SQLITE_MIGRATIONS = [InitialSchemaSqlite1764000000000, AuditChainSqlite1764100000000];
+
+/** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */
+const MIGRATION_LOCK = 4_711_020_511;
+const LOCK_POLL_MS = 100;
+
+/**
+ * Applies the pending migrations. Instances that start together on PostgreSQL take turns: the
+ * first applies them, the others wait for its session lock and then find nothing pending.
+ * (TypeORM alone lets them race to create the same tables, and all but one fail.)
+ */
+export async function runPendingMigrations(dataSource: DataSource): Promise<Migration[]> {
+  const run = () => dataSource.runMigrations({ transaction: dataSource.options.migrationsTransactionMode ?? 'all' });
+  if (dataSource.options.type !== 'postgres') return run();
+  const lockHolder = dataSource.createQueryRunner();
+  try {
+    // Polled rather than a blocking pg_advisory_lock, which the pool's statement timeout would cut short.
+    while (!(await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]))[0].locked) await sleep(LOCK_POLL_MS);
+    try {
+      return await run();
+    } finally {
+      await lockHolder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await lockHolder.release();
+  }
+}

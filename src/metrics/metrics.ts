@@ -27,6 +27,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cleanupRuns = new Counter({
+    name: 'cleanup_runs_total',
+    help: 'Cleanup runs done by this instance (one instance of a deployment runs each tick)',
+    registers: [this.registry],
+  });
+
   readonly cleanupRemoved = new Counter({
     name: 'cleanup_removed_total',
     help: 'Rows and entries removed by the cleanup job',

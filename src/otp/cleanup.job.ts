@@ -14,6 +14,7 @@ import { OtpTokensRepository } from './otp-tokens.repository';
 
 const BATCH = 1000;
 const DAY_MS = 86_400_000;
+const LOCK_TTL_MS = 10 * 60_000;
 
 export interface CleanupCounts {
   otpTokens: number;
@@ -44,14 +45,15 @@ export class CleanupJob implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const job = CronJob.from({ cronTime: this.config.cleanupCron, onTick: () => void this.runScheduled() });
+    // A tick is named by the one after it, which every instance computes alike whenever its timer fires.
+    const job: CronJob = CronJob.from({ cronTime: this.config.cleanupCron, onTick: () => void this.runScheduled(job.nextDate().toMillis()) });
     this.scheduler.addCronJob('cleanup', job);
     job.start();
   }
 
-  private async runScheduled(): Promise<void> {
+  private async runScheduled(tick: number): Promise<void> {
     try {
-      await this.run();
+      await this.lock.runOncePerRound('cleanup', tick, LOCK_TTL_MS, () => this.clean());
     } catch (error) {
       this.logger.warn(`Cleanup failed: ${(error as Error).message}`);
     }
@@ -59,19 +61,22 @@ export class CleanupJob implements OnApplicationBootstrap {
 
   /** One cleanup; undefined when another instance is running it. */
   run(): Promise<CleanupCounts | undefined> {
-    return this.lock.runExclusive('cleanup', 10 * 60_000, async () => {
-      const now = this.clock.now();
-      let otpTokens = 0;
-      for (let removed = BATCH; removed === BATCH; otpTokens += removed) removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
-      const counts: CleanupCounts = {
-        otpTokens,
-        memoryLogins: await this.store.removeExpired(now),
-        sessions: await this.sessions.deleteEnded(BATCH),
-        auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
-      };
-      for (const [kind, count] of Object.entries(counts)) this.metrics.cleanupRemoved.inc({ kind }, count);
-      if (Object.values(counts).some((count) => count > 0)) await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
-      return counts;
-    });
+    return this.lock.runExclusive('cleanup', LOCK_TTL_MS, () => this.clean());
+  }
+
+  private async clean(): Promise<CleanupCounts> {
+    this.metrics.cleanupRuns.inc();
+    const now = this.clock.now();
+    let otpTokens = 0;
+    for (let removed = BATCH; removed === BATCH; otpTokens += removed) removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
+    const counts: CleanupCounts = {
+      otpTokens,
+      memoryLogins: await this.store.removeExpired(now),
+      sessions: await this.sessions.deleteEnded(BATCH),
+      auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
+    };
+    for (const [kind, count] of Object.entries(counts)) this.metrics.cleanupRemoved.inc({ kind }, count);
+    if (Object.values(counts).some((count) => count > 0)) await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
+    return counts;
   }
 }

@@ -1,15 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { COMPILED_MAIN, freePort, waitUntil } from '../support/app-process';
 import { describeWith } from '../support/services';
 import { uniqueEmail } from '../support/factories';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
-
-const ROOT = join(__dirname, '..', '..');
-const COMPILED_MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `health on ${backend}`, () => {
@@ -137,7 +134,7 @@ describe('the compiled server (npm run start:prod)', () => {
     const port = await freePort();
     const server = run({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
     try {
-      await waitFor(`http://127.0.0.1:${port}/health/ready`);
+      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 'the server did not come up');
       const response = await fetch(`http://127.0.0.1:${port}/api/v1/auth/otp`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -150,27 +147,6 @@ describe('the compiled server (npm run start:prod)', () => {
     expect(await server.exited).toBe(0);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitFor(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 describe('routing errors', () => {
   let app: TestApp;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source-options';
+import { POSTGRES_MIGRATIONS, runPendingMigrations } from '../../src/database/migrations';
 import { describeWith } from '../support/services';
 import { createTestDatabase } from '../support/test-database';
 
@@ -47,3 +48,19 @@ for (const { engine, needs, database } of ENGINES) {
     });
   });
 }
+
+describeWith(['postgres'], 'migrations on postgres by instances starting together', () => {
+  it('are applied once, by one of them; the others wait and find nothing pending', async () => {
+    const database = await createTestDatabase('migrations');
+    const instances = Array.from({ length: 3 }, () => createDataSource({ type: 'postgres', url: database.url }));
+    try {
+      await Promise.all(instances.map((instance) => instance.initialize()));
+      const applied = await Promise.all(instances.map((instance) => runPendingMigrations(instance)));
+      expect(applied.map((migrations) => migrations.length).sort()).toEqual([0, 0, POSTGRES_MIGRATIONS.length]);
+      expect(await instances[0].query('SELECT name FROM migrations')).toHaveLength(POSTGRES_MIGRATIONS.length);
+    } finally {
+      await Promise.all(instances.filter((instance) => instance.isInitialized).map((instance) => instance.destroy()));
+      await database.drop();
+    }
+  });
+});

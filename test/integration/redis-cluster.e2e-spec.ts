@@ -135,8 +135,13 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
       expect(await second.runExclusive('cleanup', MINUTE, async () => 'second ran')).toBeUndefined();
       finishJob();
       expect(await running).toBe('first ran');
-      expect(await client.exists(`${prefix}lock:cleanup`)).toBe(0);
+      expect(await client.exists(`${prefix}lock:{cleanup}`)).toBe(0);
       expect(await second.runExclusive('cleanup', MINUTE, async () => 'second ran')).toBe('second ran');
+
+      // A round's claim touches the lock and the round key in one script: one slot.
+      expect(await first.runOncePerRound('cleanup', 7, MINUTE, async () => 'first ran round 7')).toBe('first ran round 7');
+      expect(await second.runOncePerRound('cleanup', 7, MINUTE, async () => 'second ran round 7')).toBeUndefined();
+      expect(await second.runOncePerRound('cleanup', 8, MINUTE, async () => 'second ran round 8')).toBe('second ran round 8');
     } finally {
       otherInstance.disconnect();
     }

@@ -32,7 +32,7 @@ export interface TestApp {
   config: AppConfig;
   sink: SmtpSink;
   env: Record<string, string>;
-  request<T = any>(method: string, path: string, options?: { json?: unknown; body?: string; headers?: Record<string, string> }): Promise<HttpResult<T>>;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<HttpResult<T>>;
   close(): Promise<void>;
 }
 
@@ -79,21 +79,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     config,
     sink,
     env,
-    async request(method, path, { json, body, headers = {} } = {}) {
-      const response = await fetch(url + path, {
-        method,
-        headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: json === undefined ? body : JSON.stringify(json),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: response.status, headers: response.headers, body: parsed as any, text };
-    },
+    request: (method, path, options) => httpRequest(url, method, path, options),
     async close() {
       await app.close();
       for (const cleanup of cleanups.reverse()) await cleanup();
@@ -101,7 +87,31 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   };
 }
 
-async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | void)[], redisClusterNodes?: string): Promise<Record<string, string>> {
+export interface RequestOptions {
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request to a running server; the body parsed as JSON when it is JSON. */
+export async function httpRequest<T = any>(baseUrl: string, method: string, path: string, { json, body, headers = {} }: RequestOptions = {}): Promise<HttpResult<T>> {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: json === undefined ? body : JSON.stringify(json),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** The environment of a fresh deployment: its own secrets, signing key, database and Redis key prefix. */
+export async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | void)[], redisClusterNodes?: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
