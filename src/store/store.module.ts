@@ -16,9 +16,10 @@ import { StoreStatus, withFallback } from './store-status';
 /** Rate-limit counters (a ThrottlerStorage): in Redis when the process uses Redis, else in memory. */
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 
-/** The one Redis connection of the process, or null when state lives in memory. */
+/** The Redis connections of the process (commands, and pub/sub), or null when state lives in memory. */
 export abstract class RedisConnection {
   abstract readonly client: RedisClient | null;
+  abstract readonly subscriber: RedisClient | null;
 }
 
 export function createRedisClient(redis: RedisConfig): RedisClient {
@@ -46,12 +47,16 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
 }
 
 /** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
-function redisOrMemory<T extends object>(token: InjectionToken, onRedis: (redis: RedisClient, keyPrefix: string) => T, inMemory: (config: AppConfig) => T): FactoryProvider<T> {
+function redisOrMemory<T extends object>(
+  token: InjectionToken,
+  onRedis: (redis: RedisClient, keyPrefix: string, subscriber: RedisClient) => T,
+  inMemory: (config: AppConfig) => T,
+): FactoryProvider<T> {
   return {
     provide: token,
     inject: [APP_CONFIG, RedisConnection, StoreStatus],
     useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus) =>
-      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix), inMemory(config), status) : inMemory(config),
+      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, redis.subscriber!), inMemory(config), status) : inMemory(config),
   };
 }
 
@@ -66,7 +71,10 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
         const client = usesRedis(config) ? createRedisClient(config.redis) : null;
-        return { client, onApplicationShutdown: () => client?.quit().catch(() => client.disconnect()) };
+        const subscriber = client?.duplicate() ?? null;
+        subscriber?.on('error', () => undefined); // the command connection reports outages
+        const close = (connection: RedisClient | null) => connection?.quit().catch(() => connection.disconnect());
+        return { client, subscriber, onApplicationShutdown: () => Promise.all([close(client), close(subscriber)]) };
       },
     },
     {
@@ -76,7 +84,7 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
     },
     redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), (config) => new MemoryOtpStore(config.memoryStoreMaxEntries)),
     redisOrMemory<ThrottlerStorage>(RATE_LIMIT_STORAGE, (redis, prefix) => new RedisThrottlerStorage(redis, prefix), () => new ThrottlerStorageService()),
-    redisOrMemory<RevocationList>(RevocationList, (redis, prefix) => new RedisRevocationList(redis, prefix), () => new MemoryRevocationList()),
+    redisOrMemory<RevocationList>(RevocationList, (redis, prefix, subscriber) => new RedisRevocationList(redis, subscriber, prefix), () => new MemoryRevocationList()),
     redisOrMemory<JobLock>(JobLock, (redis, prefix) => new RedisJobLock(redis, prefix), () => new MemoryJobLock()),
   ],
   exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock, StoreStatus],

@@ -109,18 +109,30 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
     expect(nodesUsed(counters)).toBeGreaterThan(1);
   });
 
-  it('revokes sessions on whichever master holds them', async () => {
+  it('shares revocations between instances: one sorted set, and pub/sub to every mirror', async () => {
     const prefix = newPrefix('revoked');
-    const list = new RedisRevocationList(client, prefix);
-    const now = Date.now();
-    const revoked = Array.from({ length: 60 }, () => randomUUID());
-    await Promise.all(revoked.map((sessionId) => list.revoke(sessionId, now + MINUTE, now)));
+    const [otherInstance, subscriberA, subscriberB] = [clusterClient(cluster.seedList), client.duplicate(), client.duplicate()];
+    try {
+      const a = new RedisRevocationList(client, subscriberA, prefix);
+      const b = new RedisRevocationList(otherInstance, subscriberB, prefix);
+      const now = Date.now();
+      const early = randomUUID();
+      await a.revoke(early, now + MINUTE, now);
+      expect(await b.isRevoked(early, Date.now())).toBe(true);
 
-    for (const sessionId of revoked) expect(await list.isRevoked(sessionId)).toBe(true);
-    expect(await list.isRevoked(randomUUID())).toBe(false);
-    const located = await keysByNode(client, `${prefix}*`);
-    expect(located.size).toBe(revoked.length);
-    expect(new Set(located.values()).size).toBeGreaterThan(1);
+      // Once B's mirror is loaded it answers without its command connection.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      otherInstance.disconnect();
+      const revoked = Array.from({ length: 20 }, () => randomUUID());
+      for (const sessionId of revoked) await a.revoke(sessionId, now + MINUTE, now);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const sessionId of [early, ...revoked]) expect(await b.isRevoked(sessionId, Date.now())).toBe(true);
+      expect(await b.isRevoked(randomUUID(), Date.now())).toBe(false);
+      expect(await b.isRevoked(early, now + 2 * MINUTE)).toBe(false);
+      expect([...(await keysByNode(client, `${prefix}*`)).keys()]).toEqual([`${prefix}revoked-sessions`]);
+    } finally {
+      for (const connection of [otherInstance, subscriberA, subscriberB]) connection.disconnect();
+    }
   });
 
   it('lets one instance at a time hold a job lock, and releases it with its script', async () => {
@@ -187,7 +199,7 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
 
       expect((await app.request('POST', '/api/v1/auth/logout', { headers: bearer })).status).toBe(204);
       expect((await app.request('GET', '/api/v1/users/me', { headers: bearer })).status).toBe(401);
-      expect((await keysByNode(client, `${app.env.REDIS_KEY_PREFIX}revoked:*`)).size).toBe(1);
+      expect(await client.zcard(`${app.env.REDIS_KEY_PREFIX}revoked-sessions`)).toBe(1);
     });
 
     it('answers 429 once a client IP has spent its budget, counted in the cluster', async () => {
