@@ -66,6 +66,8 @@ const sweep = async (at) => {
   return `${(Number(ns) / 1e6).toFixed(2)} ms (${result.toLocaleString('en')} logins removed, ${store.size.toLocaleString('en')} addresses left)`;
 };
 const ends = loginEnds.sort();
+// The cleanup job sweeps every minute; the first sweep of a process also pays for compiling it.
+const first = await sweep(ends[0] - 61_000);
 const idle = await sweep(ends[0] - 1);
 const onePercent = await sweep(ends[Math.floor(LOGINS / 100) - 1]);
 const all = await sweep(ends[LOGINS - 1]);
@@ -76,7 +78,8 @@ console.log(`memory store, ${n(LOGINS)} live logins with ${n(LOGINS + resends)} 
 console.log('| measure | value |\n|---|---|');
 console.log(`| memory (after gc) | ${(heapMb + buffersMb).toFixed(0)} MB: ${heapMb.toFixed(0)} MB heap + ${buffersMb.toFixed(0)} MB array buffers (${(((heapMb + buffersMb) * 1e6) / LOGINS).toFixed(0)} bytes a login) |`);
 console.log(`| start ${n(LOGINS)} logins | ${(Number(startNs) / 1e9).toFixed(2)} s (${(Number(startNs) / 1e3 / LOGINS).toFixed(2)} µs each); ${n(resends)} resends ${(Number(resendNs) / 1e3 / resends).toFixed(2)} µs each |`);
-console.log(`| sweep, nothing expired | ${idle} |`);
+console.log(`| first sweep, nothing expired | ${first} |`);
+console.log(`| sweep a minute later, nothing expired | ${idle} |`);
 console.log(`| sweep, 1% of logins expired | ${onePercent} |`);
 console.log(`| sweep, the remaining 99% expired | ${all} |`);
 console.log(`| sweep, every address past its hour | ${forgotten} |`);

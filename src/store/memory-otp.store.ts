@@ -25,8 +25,6 @@ const RECORD_ROW = 56;
 const SEND = 1;
 const CODE = 2;
 
-const HEX_HASH = /^[0-9a-f]{64}$/;
-const LOGIN_SECRET = /^[A-Za-z0-9_-]{32}$/;
 const ADDRESS_TAG = /^[A-Za-z0-9_-]{16}$/;
 
 /**
@@ -74,7 +72,7 @@ export class MemoryOtpStore extends OtpStore {
       return refused;
     }
     this.endLogin(row);
-    fingerprint(loginId, LOGIN_SECRET, 'base64url', this.addresses.bytes(row, LOGIN_ID, LOGIN_ID_BYTES));
+    fingerprint(loginId, BASE64URL, LOGIN_ID_BYTES, this.addresses.page(row), this.addresses.offset(row, LOGIN_ID));
     this.addresses.setU32(row, ATTEMPTS, limits.maxAttempts);
     this.emails[row] = email;
     return this.recordSend(row, code, limits, now);
@@ -105,7 +103,7 @@ export class MemoryOtpStore extends OtpStore {
     const row = this.rows.get(address);
     if (row === undefined) return;
     const ours = this.isLogin(row, loginId);
-    const hash = fingerprint(codeHash, HEX_HASH, 'hex', this.givenHash);
+    const hash = fingerprint(codeHash, HEX, HASH_BYTES, this.givenHash);
     this.eachRecord(row, (record, flags) => (this.records.bytes(record, HASH, HASH_BYTES).equals(hash) ? flags & ~SEND & (ours ? ~CODE : ~0) : flags));
     if (ours && !this.hasLogin(row)) this.endLogin(row);
     this.addresses.setF64(row, COOLDOWN_UNTIL, 0);
@@ -146,7 +144,7 @@ export class MemoryOtpStore extends OtpStore {
     }
     if (!this.isLogin(row, loginId)) return { outcome: 'expired' };
     const email = this.emails[row]!;
-    const given = fingerprint(codeHash, HEX_HASH, 'hex', this.givenHash);
+    const given = fingerprint(codeHash, HEX, HASH_BYTES, this.givenHash);
     let matched = false;
     this.eachRecord(row, (record, flags) => {
       if (flags & CODE && timingSafeEqual(this.records.bytes(record, HASH, HASH_BYTES), given)) matched = true;
@@ -224,31 +222,24 @@ export class MemoryOtpStore extends OtpStore {
 
   private recordSend(row: number, code: StoredCode, limits: IssueLimits, now: number): IssueResult {
     const record = this.records.allocate();
-    fingerprint(code.hash, HEX_HASH, 'hex', this.records.bytes(record, HASH, HASH_BYTES));
+    fingerprint(code.hash, HEX, HASH_BYTES, this.records.page(record), this.records.offset(record, HASH));
     this.records.setF64(record, SENT_AT, now);
     this.records.setF64(record, EXPIRES_AT, code.expiresAt);
     this.records.setU32(record, FLAGS, SEND | CODE);
     let last = -1;
+    let codes = 1;
     this.eachRecord(row, (each, flags) => {
       last = each;
+      if (flags & CODE) codes++;
       return flags;
     });
     if (last < 0) this.addresses.setU32(row, FIRST_RECORD, record + 1);
     else this.records.setU32(last, NEXT_RECORD, record + 1);
-    this.keepNewestCodes(row, limits.maxLiveCodes);
+    if (codes > limits.maxLiveCodes) this.eachRecord(row, (_, flags) => (flags & CODE && codes-- > limits.maxLiveCodes ? flags & ~CODE : flags));
     const resendAvailableAt = now + limits.cooldownMs;
     this.addresses.setF64(row, COOLDOWN_UNTIL, resendAvailableAt);
     this.settle(row, now);
     return { outcome: 'issued', email: this.emails[row]!, resendAvailableAt };
-  }
-
-  private keepNewestCodes(row: number, maxLiveCodes: number): void {
-    let codes = 0;
-    this.eachRecord(row, (_, flags) => {
-      if (flags & CODE) codes++;
-      return flags;
-    });
-    this.eachRecord(row, (_, flags) => (flags & CODE && codes-- > maxLiveCodes ? flags & ~CODE : flags));
   }
 
   private hasLogin(row: number): boolean {
@@ -261,7 +252,7 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   private isLogin(row: number, loginId: string): boolean {
-    return this.hasLogin(row) && this.addresses.bytes(row, LOGIN_ID, LOGIN_ID_BYTES).equals(fingerprint(loginId, LOGIN_SECRET, 'base64url', this.givenLoginId));
+    return this.hasLogin(row) && this.addresses.bytes(row, LOGIN_ID, LOGIN_ID_BYTES).equals(fingerprint(loginId, BASE64URL, LOGIN_ID_BYTES, this.givenLoginId));
   }
 
   private endLogin(row: number): void {
@@ -290,17 +281,18 @@ export class MemoryOtpStore extends OtpStore {
     }
   }
 
-  /** Forgets the address when nothing of it matters any more, or files it under when that will be. */
+  /** Files the address under the second its login ends, or else its whole state; forgets it once that has passed. */
   private settle(row: number, now: number): void {
-    const login = this.hasLogin(row);
-    let end = 0;
+    let loginEnd = 0;
+    let sendsEnd = 0;
     this.eachRecord(row, (record, flags) => {
-      if (flags & CODE) end = Math.max(end, this.records.getF64(record, EXPIRES_AT));
-      if (flags & SEND && !login) end = Math.max(end, this.records.getF64(record, SENT_AT) + HOUR_MS);
+      if (flags & CODE) loginEnd = Math.max(loginEnd, this.records.getF64(record, EXPIRES_AT));
+      if (flags & SEND) sendsEnd = Math.max(sendsEnd, this.records.getF64(record, SENT_AT) + HOUR_MS);
       return flags;
     });
-    if (!login) {
-      end = Math.max(end, this.addresses.getF64(row, COOLDOWN_UNTIL));
+    let end = loginEnd;
+    if (loginEnd === 0) {
+      end = Math.max(sendsEnd, this.addresses.getF64(row, COOLDOWN_UNTIL));
       if (this.addresses.getU32(row, FAILURES) > 0) end = Math.max(end, this.addresses.getF64(row, FAILURES_RESET_AT));
     }
     if (end <= now) return this.forget(row);
@@ -314,15 +306,48 @@ export class MemoryOtpStore extends OtpStore {
   }
 }
 
+interface Alphabet {
+  /** By ASCII code: the character's value, or -1 when it is not in the alphabet. */
+  values: Int8Array;
+  bits: number;
+}
+
+const HEX = alphabet('0123456789abcdef', 4);
+const BASE64URL = alphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 6);
+
+function alphabet(characters: string, bits: number): Alphabet {
+  const values = new Int8Array(128).fill(-1);
+  for (let i = 0; i < characters.length; i++) values[characters.charCodeAt(i)] = i;
+  return { values, bits };
+}
+
 /**
- * A fixed-width form of `value` written into `target`: its own bytes when it has the shape the
- * service produces, otherwise its SHA-256, so any string still compares as itself (a clash
- * between the two forms would take a SHA-256 preimage).
+ * Writes a `width`-byte form of `value` at `offset`: its own bytes when it is exactly that many
+ * bytes in the encoding the service uses, otherwise its SHA-256, so any string still compares as
+ * itself (a clash between the two forms would take a SHA-256 preimage).
  */
-function fingerprint(value: string, shape: RegExp, encoding: 'hex' | 'base64url', target: Buffer): Buffer {
-  if (shape.test(value)) target.write(value, 0, encoding);
-  else createHash('sha256').update(value).digest().copy(target, 0, 0, target.length);
+function fingerprint(value: string, encoding: Alphabet, width: number, target: Buffer, offset = 0): Buffer {
+  if (value.length * encoding.bits === width * 8 && decode(value, encoding, target, offset)) return target;
+  createHash('sha256').update(value).digest().copy(target, offset, 0, width);
   return target;
+}
+
+function decode(value: string, { values, bits }: Alphabet, target: Buffer, offset: number): boolean {
+  let pending = 0;
+  let pendingBits = 0;
+  let at = offset;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    const symbol = code < 128 ? values[code] : -1;
+    if (symbol < 0) return false;
+    pending = ((pending << bits) | symbol) & 0xffff;
+    pendingBits += bits;
+    if (pendingBits >= 8) {
+      pendingBits -= 8;
+      target[at++] = pending >>> pendingBits;
+    }
+  }
+  return true;
 }
 
 /** Address tags arrive as slices of a longer digest string, which a Map key would keep alive. */

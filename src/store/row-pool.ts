@@ -38,6 +38,16 @@ export class RowPool {
     this.released.push(row);
   }
 
+  /** The buffer holding the row, to be addressed with `offset`. */
+  page(row: number): Buffer {
+    return this.pages[row >>> PAGE_SHIFT];
+  }
+
+  /** Where the row's `field` starts in its page. */
+  offset(row: number, field: number): number {
+    return (row & ROW_MASK) * this.rowBytes + field;
+  }
+
   /** `length` bytes of the row from `field`, as a view onto the row. */
   bytes(row: number, field: number, length: number): Buffer {
     const start = this.offset(row, field);
@@ -58,9 +68,5 @@ export class RowPool {
 
   setU32(row: number, field: number, value: number): void {
     this.views[row >>> PAGE_SHIFT].setUint32(this.offset(row, field), value, true);
-  }
-
-  private offset(row: number, field: number): number {
-    return (row & ROW_MASK) * this.rowBytes + field;
   }
 }
