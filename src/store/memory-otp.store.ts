@@ -38,7 +38,7 @@ const ADDRESS_TAG = /^[A-Za-z0-9_-]{16}$/;
  * stored.
  */
 export class MemoryOtpStore extends OtpStore {
-  private readonly rows = new Map<string, number>();
+  private readonly rowOf = new Map<string, number>();
   private readonly addresses = new RowPool(ADDRESS_ROW);
   private readonly records = new RowPool(RECORD_ROW);
   /** By address row: its Map key, and the email of its live login. */
@@ -54,15 +54,15 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   get size(): number {
-    return this.rows.size;
+    return this.rowOf.size;
   }
 
   async startLogin(address: string, loginId: string, email: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
     this.sweptUpTo ??= Math.floor(now / 1000);
-    let row = this.rows.get(address);
+    let row = this.rowOf.get(address);
     if (row === undefined) {
-      if (this.rows.size >= this.maxAddresses) this.sweep(now);
-      if (this.rows.size >= this.maxAddresses) return { outcome: 'store_full' };
+      if (this.rowOf.size >= this.maxAddresses) this.sweep(now);
+      if (this.rowOf.size >= this.maxAddresses) return { outcome: 'store_full' };
       row = this.addAddress(address);
     }
     this.prune(row, now);
@@ -79,7 +79,7 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   async addCode(address: string, loginId: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
-    const row = this.rows.get(address);
+    const row = this.rowOf.get(address);
     if (row === undefined) return { outcome: 'unknown_login' };
     this.prune(row, now);
     const refused = this.isLogin(row, loginId) ? this.refusal(row, limits, now) : { outcome: 'unknown_login' as const };
@@ -91,7 +91,7 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   async verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult> {
-    const row = this.rows.get(address);
+    const row = this.rowOf.get(address);
     if (row === undefined) return { outcome: 'expired' };
     this.prune(row, now);
     const result = this.check(row, loginId, codeHash, budget, now);
@@ -100,7 +100,7 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   async discardCode(address: string, loginId: string, codeHash: string): Promise<void> {
-    const row = this.rows.get(address);
+    const row = this.rowOf.get(address);
     if (row === undefined) return;
     const ours = this.isLogin(row, loginId);
     const hash = fingerprint(codeHash, HEX, HASH_BYTES, this.givenHash);
@@ -167,7 +167,7 @@ export class MemoryOtpStore extends OtpStore {
   private addAddress(address: string): number {
     const row = this.addresses.allocate();
     const key = ADDRESS_TAG.test(address) ? ownCopy(address) : address;
-    this.rows.set(key, row);
+    this.rowOf.set(key, row);
     if (row === this.keys.length) {
       this.keys.push(key);
       this.emails.push(undefined);
@@ -179,7 +179,7 @@ export class MemoryOtpStore extends OtpStore {
 
   private forget(row: number): void {
     this.eachRecord(row, () => 0);
-    this.rows.delete(this.keys[row]!);
+    this.rowOf.delete(this.keys[row]!);
     this.keys[row] = undefined;
     this.emails[row] = undefined;
     this.addresses.release(row);
