@@ -1,4 +1,4 @@
-import { Logger, LoggerService, LogLevel } from '@nestjs/common';
+import { Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import cookie from '@fastify/cookie';
@@ -18,20 +18,10 @@ import { securityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { setupOpenApi } from './docs/openapi';
 import { Metrics } from './metrics/metrics';
-import { RequestWithId } from './logging/logging.module';
-import { Logger as PinoLogger } from 'nestjs-pino';
+import { createAppLogger, logRequest, PinoNestLogger, RequestWithId } from './logging/app-logger';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const NEST_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-  silent: [],
-};
 
 /** Builds the HTTP application: adapter, hooks, global pipe and filter. Used by main.ts and the tests. */
 export interface AppLogging {
@@ -63,12 +53,11 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
   // Everything that can be wrong with the configuration fails here, before Nest starts logging.
   assertMailLocalesShipped(config.mail.locales);
   const signingKeys = loadSigningKeys(config.jwt);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys, logStream), adapter, {
-    logger: logger === undefined ? NEST_LEVELS[config.logLevel] : logger,
-    bufferLogs: logger === undefined,
+  const appLogger = createAppLogger(config, logStream);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys), adapter, {
+    logger: logger ?? new PinoNestLogger(appLogger),
     abortOnError: false,
   });
-  if (logger === undefined) app.useLogger(app.get(PinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
   const methods = new MethodIndex();
   fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
@@ -100,6 +89,7 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    logRequest(appLogger, request, reply);
   });
 
   setupOpenApi(app, config);

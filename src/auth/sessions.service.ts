@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -12,6 +12,7 @@ import { RevocationList } from '../store/revocation-list';
 import { Session } from './session.entity';
 import { SessionsRepository } from './sessions.repository';
 import { isUuid } from '../common/ids';
+import { secureRandomBytes } from '../common/random';
 
 export interface StartedSession {
   session: Session;
@@ -42,7 +43,7 @@ export class SessionsService {
   /** A new session, not yet stored nor owned, and its first refresh token. */
   open(client: ClientContext): { session: Omit<Session, 'userId'>; refreshToken: string } {
     const now = this.clock.now();
-    const secret = randomBytes(32).toString('base64url');
+    const secret = secureRandomBytes(32).toString('base64url');
     const expiresAt = now + this.config.jwt.sessionMaxAgeSeconds * 1000;
     const session = {
       id: randomUUID(),

@@ -19,6 +19,7 @@ function smtpOptions(mail: MailConfig) {
     pool: true,
     // Each connection carries one message at a time; a pool as wide as the usual concurrency.
     maxConnections: 10,
+    maxMessages: Infinity,
     connectionTimeout: mail.timeoutMs,
     greetingTimeout: mail.timeoutMs,
     socketTimeout: mail.timeoutMs,

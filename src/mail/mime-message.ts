@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import { encodeWords, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
 import { OutgoingMail } from './mail-transport';
@@ -30,7 +30,7 @@ export function isMailbox(value: string): boolean {
  * socket in one write, where a composer stream would write each header and chunk on its own.
  */
 export function composeMessage(from: Mailbox, mail: OutgoingMail, now = new Date()): string {
-  const boundary = `=_${randomBytes(12).toString('hex')}`;
+  const boundary = `=_${randomUUID()}`;
   const domain = from.address.slice(from.address.lastIndexOf('@') + 1) || 'localhost';
   return [
     `From: ${formatMailbox(from)}`,
@@ -39,7 +39,8 @@ export function composeMessage(from: Mailbox, mail: OutgoingMail, now = new Date
     `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
     `Message-ID: <${randomUUID()}@${domain}>`,
     'MIME-Version: 1.0',
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    'Content-Type: multipart/alternative;',
+    ` boundary="${boundary}"`,
     '',
     `--${boundary}`,
     ...part('text/plain', mail.text),

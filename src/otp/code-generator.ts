@@ -1,4 +1,5 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { secureRandomBytes } from '../common/random';
 
 /** The randomness of a login, injected so the rules can be tested with known values. */
 export class CodeGenerator {
@@ -9,6 +10,6 @@ export class CodeGenerator {
 
   /** 192 bits, URL-safe. */
   loginSecret(): string {
-    return randomBytes(24).toString('base64url');
+    return secureRandomBytes(24).toString('base64url');
   }
 }
