@@ -27,7 +27,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Logger): void {
   const problem = toProblem(error, request.id);
-  if (problem.unexpected) logger.error(`${request.method} ${request.routeOptions?.url ?? 'unknown route'} failed: ${describe(error)}`, (error as Error)?.stack);
+  if (problem.unexpected) {
+    logger.error({ msg: `${request.method} ${request.routeOptions?.url ?? 'unknown route'} failed: ${describe(error)}`, requestId: request.id, stack: (error as Error)?.stack });
+  }
   if (reply.sent) return;
   reply.status(problem.status).headers(problem.headers).header('content-type', 'application/problem+json').send(JSON.stringify(problem.body));
 }

@@ -126,7 +126,7 @@ export class OtpService {
       await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, signInUrl, acceptLanguage: client.locale });
     } catch (error) {
       await this.store.discardCode(loginId.address, loginId.secret, stored.hash);
-      this.logger.warn(`Mail hand-off failed (${(error as Error).message}); the code was withdrawn`);
+      this.logger.warn({ msg: `Mail hand-off failed (${(error as Error).message}); the code was withdrawn`, requestId: client.requestId });
       await this.audit.record([
         { type: 'otp.requested', email, client, details },
         { type: 'otp.send_failed', email, client, details: { ...details, reason: (error as Error).message.slice(0, 200) } },

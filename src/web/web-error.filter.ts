@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toProblem } from '../common/problem-details';
 import { SignInPages } from './sign-in-pages';
 
@@ -15,7 +15,10 @@ export class WebErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const problem = toProblem(error);
-    if (problem.unexpected) this.logger.error(`page failed: ${(error as Error)?.message}`, (error as Error)?.stack);
+    if (problem.unexpected) {
+      const requestId = host.switchToHttp().getRequest<FastifyRequest>().id;
+      this.logger.error({ msg: `page failed: ${(error as Error)?.message}`, requestId, stack: (error as Error)?.stack });
+    }
     const heading = HEADINGS[problem.status] ?? (problem.status >= 500 ? 'Something went wrong' : 'That did not work');
     const message = problem.status === 429 ? this.pages.explain(error) : String(problem.body.detail);
     const headers = { ...problem.headers };
