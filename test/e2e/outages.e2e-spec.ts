@@ -9,7 +9,7 @@ import { CleanupJob } from '../../src/otp/cleanup.job';
 import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { SmtpSink } from '../support/smtp-sink';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startTestApp } from '../support/test-app';
 
 /** A TCP hop in front of PostgreSQL that the test can cut and restore, like a network outage. */
 class CuttableProxy {
