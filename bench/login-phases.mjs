@@ -265,6 +265,6 @@ function table({ redisCpu, node, cpus, duration, connections, idlePerSecond, pha
   const others = Math.max(...Object.values(phases).map((p) => p?.otherRedisClients ?? 0));
   if (others) lines.push('', `warning: ${others} other client(s) connected to Redis during the phases; its command counts and CPU include their work.`);
   if (phases.request.cost?.serverCpuMs === null) lines.push('', 'CPU times need /proc (Linux): n/a here.');
-  lines.push('PostgreSQL CPU: its background processes and the backends of the bench database; not other databases\' backends.');
+  lines.push('', 'PostgreSQL CPU: its background processes and the backends of the bench database; not other databases\' backends.');
   return lines.join('\n');
 }
