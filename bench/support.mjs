@@ -48,7 +48,13 @@ export async function startSink() {
   await once(server.server, 'listening');
   return {
     port: server.server.address().port,
-    code: (email) => codes.get(email) ?? new Promise((resolve) => waiters.set(email, resolve)),
+    /** The latest code mailed to the address; waits for it, or until timeoutMs and then resolves undefined. */
+    code: (email, timeoutMs = Infinity) =>
+      codes.get(email) ??
+      new Promise((resolve) => {
+        waiters.set(email, resolve);
+        if (timeoutMs !== Infinity) setTimeout(() => { waiters.delete(email); resolve(undefined); }, timeoutMs).unref();
+      }),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -66,7 +72,8 @@ export async function startServer(env) {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The server's log goes to stderr: the results stay alone on stdout.
+    stdio: ['ignore', 2, 2],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -86,11 +93,40 @@ export async function startServer(env) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { url, pid: child.pid, stop: () => { child.kill('SIGTERM'); return once(child, 'exit'); } };
+    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { url, pid: child.pid, stop: () => stopChild(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
   throw new Error('the server did not come up');
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * What a bench started, stopped in reverse order once: when it ends, when it fails, and on
+ * Ctrl-C or SIGTERM (which then exit with 130 / 143).
+ */
+export function teardown() {
+  const steps = [];
+  let done;
+  const run = () =>
+    (done ??= (async () => {
+      for (const step of steps.reverse()) await step().catch((error) => console.error(`teardown: ${error.message}`));
+    })());
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping what the bench started`);
+      void run().finally(() => process.exit(code));
+    });
+  }
+  return { add: (step) => steps.push(step), run };
 }
 
 export async function postJson(url, body, headers = {}) {
