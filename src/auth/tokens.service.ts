@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtPayload, sign, verify } from 'jsonwebtoken';
+import { sign as signBytes } from 'node:crypto';
+import { JwtPayload, verify } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
@@ -49,14 +50,9 @@ export class TokensService {
     if (claims.email) payload.email = claims.email;
     payload.roles = claims.roles ?? [];
     if (claims.scope) payload.scope = claims.scope;
-    const token = sign(payload, key.privateKey, {
-      algorithm: SIGNING_ALGORITHM,
-      keyid: key.kid,
-      header: { alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE },
-      issuer: this.config.jwt.issuer,
-      audience: this.config.jwt.audience,
-    });
-    return { token, expiresIn: ttlSeconds };
+    payload.iss = this.config.jwt.issuer;
+    payload.aud = this.config.jwt.audience;
+    return { token: signJwt(key, payload), expiresIn: ttlSeconds };
   }
 
   /** Tokens for a user's session; the access token never outlives the session. */
@@ -98,4 +94,12 @@ export class TokensService {
   rolesFor(email: string): string[] {
     return this.config.adminEmails.includes(email) ? ['user', 'admin'] : ['user'];
   }
+}
+
+/** A compact JWS: ES256 over `header.payload`, the signature as the raw r‖s pair JWS wants. */
+function signJwt(key: SigningKey, payload: Record<string, unknown>): string {
+  const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: key.kid })).toString('base64url');
+  const signingInput = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  const signature = signBytes('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${signingInput}.${signature.toString('base64url')}`;
 }
