@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { CleanupJob } from '../../src/otp/cleanup.job';
+import { waitUntil } from '../support/app-process';
 import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { SmtpSink } from '../support/smtp-sink';
@@ -40,14 +41,6 @@ class CuttableProxy {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describeWith(['postgres', 'redis'], 'PostgreSQL outage', () => {
   it('answers 503 service_unavailable, writes nothing half, leaves no usable code, and recovers without a restart', async () => {
     const proxy = new CuttableProxy({ host: '127.0.0.1', port: 5432 });
@@ -75,7 +68,7 @@ describeWith(['postgres', 'redis'], 'PostgreSQL outage', () => {
       expect(ready.body.details.database.status).toBe('down');
 
       await proxy.open();
-      await waitFor(async () => (await app.request('GET', '/health/ready')).status === 200, 'the database to be back');
+      await waitUntil(async () => (await app.request('GET', '/health/ready')).status === 200, 'the database to be back', 20_000);
       // The code mailed during the outage was withdrawn with the failed write.
       const late = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: link.searchParams.get('session'), code } });
       expect(late.body.code).toBe('otp_expired');
@@ -141,7 +134,7 @@ describe('graceful shutdown', () => {
     });
     try {
       const url = `http://127.0.0.1:${port}`;
-      await waitFor(() => fetch(`${url}/health/live`).then((response) => response.ok, () => false), 'the server');
+      await waitUntil(() => fetch(`${url}/health/live`).then((response) => response.ok, () => false), 'the server', 20_000);
       const inFlight = fetch(`${url}/api/v1/auth/otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'slow@example.com' }) });
       await new Promise((resolve) => setTimeout(resolve, 300));
       server.kill('SIGTERM');

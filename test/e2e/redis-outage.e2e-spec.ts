@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import Redis from 'ioredis';
+import { freePort, waitUntil } from '../support/app-process';
 import { describeWith } from '../support/services';
 import { requestCode, uniqueEmail } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -41,22 +41,6 @@ class OwnRedis {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const storeState = async (app: TestApp) => (await app.request('GET', '/health/ready')).body.details.otpStore.status;
 
 describeWith(['redis'], 'Redis outage and recovery', () => {
@@ -67,7 +51,7 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     redis = new OwnRedis(await freePort());
     await redis.start();
     app = await startTestApp({ backend: 'sqlite-memory', env: { OTP_STORE: 'auto', REDIS_URL: redis.url, REDIS_FALLBACK: fallback, REDIS_TIMEOUT_MS: '500', OTP_RESEND_COOLDOWN_SECONDS: '0' } });
-    await waitFor(async () => (await storeState(app)) === 'up', 'Redis to be in use');
+    await waitUntil(async () => (await storeState(app)) === 'up', 'Redis to be in use');
   }
 
   afterEach(async () => {
@@ -91,7 +75,7 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     expect((await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } })).status).toBe(200);
 
     await redis.start();
-    await waitFor(async () => (await storeState(app)) === 'up', 'Redis to be used again');
+    await waitUntil(async () => (await storeState(app)) === 'up', 'Redis to be used again');
     expect(await redis.keyCount()).toBe(0);
     await requestCode(app, uniqueEmail('after'));
     expect(await redis.keyCount()).toBeGreaterThan(0);
@@ -111,7 +95,7 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     expect(ready.body.details.otpStore.status).toBe('down');
 
     await redis.start();
-    await waitFor(async () => (await storeState(app)) === 'up', 'Redis to be used again');
+    await waitUntil(async () => (await storeState(app)) === 'up', 'Redis to be used again');
     await requestCode(app, uniqueEmail('recovered'));
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { waitUntil } from './app-process';
 
 /** How long a silent master takes to be declared failed: short, the suite kills one on purpose. */
 const NODE_TIMEOUT_MS = 2000;
@@ -48,7 +49,7 @@ export class OwnRedisCluster {
         ),
       );
     }
-    await Promise.all(this.ports.map((port, i) => waitFor(() => this.answers(port, i), `redis-server on port ${port} to answer`)));
+    await Promise.all(this.ports.map((port, i) => waitUntil(() => this.answers(port, i), `redis-server on port ${port} to answer`, 20_000)));
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 30_000,
     });
@@ -64,7 +65,7 @@ export class OwnRedisCluster {
   }
 
   async waitForState(port: number, state: 'ok' | 'fail'): Promise<void> {
-    await waitFor(async () => (await this.clusterInfo(port)).includes(`cluster_state:${state}`), `cluster_state:${state} on port ${port}`);
+    await waitUntil(async () => (await this.clusterInfo(port)).includes(`cluster_state:${state}`), `cluster_state:${state} on port ${port}`, 20_000);
   }
 
   async stop(): Promise<void> {
@@ -134,10 +135,3 @@ async function listenOnce(port: number): Promise<number> {
   return bound;
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
