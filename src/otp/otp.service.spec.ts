@@ -19,6 +19,9 @@ import { MailTransport, OutgoingMail } from '../mail/mail-transport';
 import { MemoryOtpStore } from '../store/memory-otp.store';
 import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
+import { LocalChangeFeed } from '../store/change-feed';
+import { ProfileCache } from '../users/profile-cache';
+import { UsersService } from '../users/users.service';
 import { TransactionalLoginRecords } from './transactional-login-records';
 import { CodeGenerator } from './code-generator';
 import { OtpToken } from './otp-token.entity';
@@ -87,10 +90,12 @@ async function buildSut(env: Record<string, string> = {}) {
   const audit = new AuditService(dataSource, clock);
   const metrics = new Metrics();
   const sessionsRepository = new SessionsRepository(dataSource);
+  const usersRepository = new UsersRepository(dataSource);
   const sut = new OtpService(
     store,
     new MailService(transport, metrics, config),
-    new TransactionalLoginRecords(dataSource, audit, new UsersRepository(dataSource), sessionsRepository, new OtpTokensRepository(dataSource)),
+    new TransactionalLoginRecords(dataSource, audit, usersRepository, sessionsRepository, new OtpTokensRepository(dataSource)),
+    new UsersService(usersRepository, new ProfileCache(new LocalChangeFeed()), clock),
     new SessionsService(sessionsRepository, new MemoryRevocationList(), audit, secrets, config, clock),
     new TokensService(loadSigningKeys(config.jwt), config, clock),
     audit,

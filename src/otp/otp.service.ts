@@ -12,6 +12,7 @@ import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
 import { IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
+import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
 import { LoginRecords } from './login-records';
@@ -37,6 +38,7 @@ export class OtpService {
     private readonly store: OtpStore,
     private readonly mail: MailService,
     private readonly loginRecords: LoginRecords,
+    private readonly users: UsersService,
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
@@ -188,6 +190,7 @@ export class OtpService {
         { type: 'session.created', email, sessionId, client, details: { method: 'otp' } },
       ],
     });
+    await this.users.signedIn(user, opened.session.createdAt);
     return this.tokens.signedIn(user, session, opened.refreshToken);
   }
 

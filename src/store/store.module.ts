@@ -3,6 +3,7 @@ import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
 import { Cluster, Redis } from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
+import { ChangeFeed, LocalChangeFeed, RedisChangeFeed } from './change-feed';
 import { JobLock, MemoryJobLock, RedisJobLock } from './job-lock';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
@@ -49,14 +50,14 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
 /** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
 function redisOrMemory<T extends object>(
   token: InjectionToken,
-  onRedis: (redis: RedisClient, keyPrefix: string, subscriber: RedisClient) => T,
+  onRedis: (redis: RedisClient, keyPrefix: string, feed: ChangeFeed) => T,
   inMemory: (config: AppConfig) => T,
 ): FactoryProvider<T> {
   return {
     provide: token,
-    inject: [APP_CONFIG, RedisConnection, StoreStatus],
-    useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus) =>
-      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, redis.subscriber!), inMemory(config), status) : inMemory(config),
+    inject: [APP_CONFIG, RedisConnection, StoreStatus, ChangeFeed],
+    useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus, feed: ChangeFeed) =>
+      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, feed), inMemory(config), status) : inMemory(config),
   };
 }
 
@@ -78,15 +79,21 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       },
     },
     {
+      provide: ChangeFeed,
+      inject: [APP_CONFIG, RedisConnection],
+      useFactory: (config: AppConfig, redis: RedisConnection) =>
+        redis.client ? new RedisChangeFeed(redis.client, redis.subscriber!, config.redis!.keyPrefix) : new LocalChangeFeed(),
+    },
+    {
       provide: StoreStatus,
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) => new StoreStatus(redis.client, config.redisFallback),
     },
     redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), (config) => new MemoryOtpStore(config.memoryStoreMaxEntries)),
     redisOrMemory<ThrottlerStorage>(RATE_LIMIT_STORAGE, (redis, prefix) => new RedisThrottlerStorage(redis, prefix), () => new ThrottlerStorageService()),
-    redisOrMemory<RevocationList>(RevocationList, (redis, prefix, subscriber) => new RedisRevocationList(redis, subscriber, prefix), () => new MemoryRevocationList()),
+    redisOrMemory<RevocationList>(RevocationList, (redis, prefix, feed) => new RedisRevocationList(redis, feed, prefix), () => new MemoryRevocationList()),
     redisOrMemory<JobLock>(JobLock, (redis, prefix) => new RedisJobLock(redis, prefix), () => new MemoryJobLock()),
   ],
-  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock, StoreStatus],
+  exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock, StoreStatus, ChangeFeed],
 })
 export class StoreModule {}

@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ChangeFeed } from '../store/change-feed';
+import { StoreModule } from '../store/store.module';
+import { ProfileCache } from './profile-cache';
 import { UsersAdminController } from './users-admin.controller';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
+  imports: [StoreModule],
   controllers: [UsersController, UsersAdminController],
-  providers: [UsersService, UsersRepository],
+  providers: [UsersService, UsersRepository, { provide: ProfileCache, inject: [ChangeFeed], useFactory: (feed: ChangeFeed) => new ProfileCache(feed) }],
   exports: [UsersService, UsersRepository],
 })
 export class UsersModule {}

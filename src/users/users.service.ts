@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
 import { UsersQueryDto } from './dto/users-query.dto';
+import { ProfileCache } from './profile-cache';
 import { FormData, User } from './user.entity';
 import { UsersRepository } from './users.repository';
 
@@ -37,12 +37,9 @@ export function profileView(user: User): ProfileView {
 export class UsersService {
   constructor(
     private readonly users: UsersRepository,
+    private readonly profiles: ProfileCache,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
-
-  recordSignIn(email: string, manager?: EntityManager): Promise<User> {
-    return this.users.upsertSignIn(email, new Date(this.clock.now()), manager);
-  }
 
   async listForAdmin(query: UsersQueryDto): Promise<{ items: UserView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
@@ -56,15 +53,22 @@ export class UsersService {
   }
 
   findById(userId: string): Promise<User | null> {
-    return this.users.findById(userId);
+    return this.profiles.read(userId, () => this.users.findById(userId));
   }
 
   async getProfile(userId: string): Promise<ProfileView> {
-    return profileView(await this.existing(this.users.findById(userId)));
+    return profileView(await this.existing(this.findById(userId)));
   }
 
   async updateProfile(userId: string, changes: { name?: string | null; lastSubmittedFormData?: FormData | null }): Promise<ProfileView> {
-    return profileView(await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now()))));
+    const user = await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now())));
+    await this.profiles.changed(userId);
+    return profileView(user);
+  }
+
+  /** After a sign-in at `at` stamped the user's row; a user it created is in no cache yet. */
+  async signedIn(user: User, at: Date): Promise<void> {
+    if (user.createdAt.getTime() !== at.getTime()) await this.profiles.changed(user.id);
   }
 
   private async existing(lookup: Promise<User | null>): Promise<User> {

@@ -94,6 +94,15 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
     for (const instance of all) expect429(await verify(instance, sessionId, code, newClient()), 'rate_limited');
   });
 
+  test('shows a profile changed on B at once on A and C, though each had read it before', async () => {
+    const session = await signIn(a, uniqueEmail('profile'), newClient());
+    const me = async (instance: AppProcess) => (await instance.request('GET', '/api/v1/users/me', { headers: bearer(session.accessToken) })).body;
+    for (const instance of all) expect((await me(instance)).name).toBeNull();
+
+    expect((await b.request('PATCH', '/api/v1/users/me', { json: { name: 'Ada' }, headers: bearer(session.accessToken) })).status).toBe(200);
+    for (const instance of [a, c, b]) expect((await me(instance)).name).toBe('Ada');
+  });
+
   test('honours a logout on B at once on A and C, for the access and the refresh token', async () => {
     const client = newClient();
     const session = await signIn(a, uniqueEmail('logout'), client);

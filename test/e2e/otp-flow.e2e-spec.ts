@@ -114,10 +114,15 @@ for (const { backend, needs } of BACKENDS) {
       expect(again.body).toMatchObject({ name: 'Ada', lastSubmittedFormData: formData });
     });
 
-    it('signs the same user in again without creating another', async () => {
+    it('signs the same user in again without creating another, and the profile shows the new sign-in', async () => {
       const first = await signIn(app);
+      const lastLoginAt = async (token: string) => (await app.request('GET', '/api/v1/users/me', { headers: json(token) })).body.lastLoginAt;
+      expect(await lastLoginAt(first.accessToken)).toBe(first.user.lastLoginAt);
+      await new Promise((resolve) => setTimeout(resolve, 5));
       const second = await signIn(app, first.email);
       expect(second.user.id).toBe(first.user.id);
+      expect(second.user.lastLoginAt).not.toBe(first.user.lastLoginAt);
+      expect(await lastLoginAt(first.accessToken)).toBe(second.user.lastLoginAt);
     });
 
     it('answers a wrong code with otp_invalid and the attempts left, then otp_expired when they run out', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../../src/config/app-config';
+import { RedisChangeFeed } from '../../src/store/change-feed';
 import { JobLock, RedisJobLock } from '../../src/store/job-lock';
 import { RedisOtpStore } from '../../src/store/redis-otp.store';
 import { RedisRevocationList } from '../../src/store/redis-revocation-list';
@@ -113,8 +114,8 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
     const prefix = newPrefix('revoked');
     const [otherInstance, subscriberA, subscriberB] = [clusterClient(cluster.seedList), client.duplicate(), client.duplicate()];
     try {
-      const a = new RedisRevocationList(client, subscriberA, prefix);
-      const b = new RedisRevocationList(otherInstance, subscriberB, prefix);
+      const a = new RedisRevocationList(client, new RedisChangeFeed(client, subscriberA, prefix), prefix);
+      const b = new RedisRevocationList(otherInstance, new RedisChangeFeed(otherInstance, subscriberB, prefix), prefix);
       const now = Date.now();
       const early = randomUUID();
       await a.revoke(early, now + MINUTE, now);
