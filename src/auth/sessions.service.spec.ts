@@ -32,10 +32,17 @@ async function buildSut(env: Record<string, string> = {}) {
   await dataSource.runMigrations();
   const clock = new FakeClock();
   const revocations = new MemoryRevocationList();
-  const sut = new SessionsService(new SessionsRepository(dataSource), revocations, new AuditService(dataSource, clock), new Secrets(config.secretKey), config, clock);
+  const sessions = new SessionsRepository(dataSource);
+  const sut = new SessionsService(sessions, revocations, new AuditService(dataSource, clock), new Secrets(config.secretKey), config, clock);
   const user = await new UsersRepository(dataSource).upsertSignIn('ada@example.com', new Date(clock.now()));
   const auditTypes = async () => (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
-  return { sut, clock, revocations, dataSource, user, auditTypes };
+  /** A stored session of the user, as a sign-in leaves it. */
+  const start = async () => {
+    const { session, refreshToken } = sut.open(client);
+    await sessions.insert({ ...session, userId: user.id });
+    return { session: { ...session, userId: user.id }, refreshToken };
+  };
+  return { sut, clock, revocations, dataSource, user, auditTypes, start };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -56,7 +63,7 @@ describe('SessionsService', () => {
 
   it('rotates the refresh token on every use', async () => {
     t = await buildSut();
-    const { refreshToken: first } = await t.sut.start(t.user.id, client);
+    const { refreshToken: first } = await t.start();
     t.clock.advance(60);
     const second = await t.sut.refresh(first, client);
     t.clock.advance(60);
@@ -67,7 +74,7 @@ describe('SessionsService', () => {
 
   it('gives the token just rotated out the same next token within the grace, then treats it as reuse', async () => {
     t = await buildSut({ JWT_REFRESH_GRACE_SECONDS: '10' });
-    const { refreshToken: first } = await t.sut.start(t.user.id, client);
+    const { refreshToken: first } = await t.start();
     const winner = await t.sut.refresh(first, client);
     t.clock.advance(5);
     expect((await t.sut.refresh(first, client)).refreshToken).toBe(winner.refreshToken);
@@ -80,7 +87,7 @@ describe('SessionsService', () => {
 
   it('recognises a token several rotations old as reuse', async () => {
     t = await buildSut({ JWT_REFRESH_GRACE_SECONDS: '0' });
-    const { refreshToken: first } = await t.sut.start(t.user.id, client);
+    const { refreshToken: first } = await t.start();
     let current = first;
     for (let i = 0; i < 5; i++) {
       t.clock.advance(1);
@@ -91,14 +98,14 @@ describe('SessionsService', () => {
 
   it('refuses a forged secret for a real session without ending it', async () => {
     t = await buildSut();
-    const { session, refreshToken } = await t.sut.start(t.user.id, client);
+    const { session, refreshToken } = await t.start();
     expect(await codeOf(t.sut.refresh(`${session.id}.${randomBytes(32).toString('base64url')}`, client))).toBe('unauthorized');
     expect(await codeOf(t.sut.refresh(refreshToken, client))).toBe('ok');
   });
 
   it('slides the refresh expiry but ends the session at its maximum age', async () => {
     t = await buildSut({ JWT_REFRESH_TTL_SECONDS: '3600', JWT_SESSION_MAX_AGE_SECONDS: '7200' });
-    let { refreshToken } = await t.sut.start(t.user.id, client);
+    let { refreshToken } = await t.start();
     t.clock.advance(3000);
     ({ refreshToken } = await t.sut.refresh(refreshToken, client));
     t.clock.advance(3000);
@@ -110,7 +117,7 @@ describe('SessionsService', () => {
 
   it('expires an unused refresh token after its lifetime', async () => {
     t = await buildSut({ JWT_REFRESH_TTL_SECONDS: '3600' });
-    const { refreshToken } = await t.sut.start(t.user.id, client);
+    const { refreshToken } = await t.start();
     t.clock.advance(3601);
     expect(await codeOf(t.sut.refresh(refreshToken, client))).toBe('unauthorized');
   });
@@ -118,7 +125,7 @@ describe('SessionsService', () => {
   it('revokes only the owner’s sessions', async () => {
     t = await buildSut();
     const other = await new UsersRepository(t.dataSource).upsertSignIn('eve@example.com', new Date(t.clock.now()));
-    const { session } = await t.sut.start(t.user.id, client);
+    const { session } = await t.start();
     expect(await t.sut.revokeOwn(other.id, session.id, client, 'test')).toBe(false);
     expect(await t.sut.revokeOwn(t.user.id, 'not-a-uuid', client, 'test')).toBe(false);
     expect(await t.sut.revokeOwn(t.user.id, session.id, client, 'test')).toBe(true);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -33,12 +32,6 @@ export class SessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
-
-  async start(userId: string, client: ClientContext, manager?: EntityManager): Promise<StartedSession> {
-    const { session, refreshToken } = this.open(client);
-    await this.sessions.insert({ ...session, userId }, manager);
-    return { session: { ...session, userId }, refreshToken };
-  }
 
   /** A new session, not yet stored nor owned, and its first refresh token. */
   open(client: ClientContext): { session: Omit<Session, 'userId'>; refreshToken: string } {
