@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { Session } from '../auth/session.entity';
 import { SessionsRepository } from '../auth/sessions.repository';
-import { PostgresStatements } from '../database/postgres-pool';
+import { PostgresStatements } from '../database/postgres-statements';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
 import { OtpToken } from './otp-token.entity';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuditRecord, AuditRow, AuditService } from '../audit/audit.service';
 import { Session } from '../auth/session.entity';
-import { PostgresStatements } from '../database/postgres-pool';
+import { PostgresStatements } from '../database/postgres-statements';
 import { User } from '../users/user.entity';
 import { userFromRow, UserRow } from '../users/users.repository';
 import type { LoginRecords, SignInRecord } from './login-records';

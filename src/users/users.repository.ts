@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { PostgresStatements } from '../database/postgres-pool';
+import { PostgresStatements } from '../database/postgres-statements';
 import { FormData, User } from './user.entity';
 
 /** A `users` row as PostgreSQL returns it. */
