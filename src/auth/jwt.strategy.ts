@@ -4,7 +4,16 @@ import { Clock } from '../common/clock';
 import { RevocationList } from '../store/revocation-list';
 import { Principal } from './principal';
 import { ACCESS_TOKEN_TYPE, TokensService } from './tokens.service';
-import { VerifiedToken, VerifiedTokens } from './verified-tokens';
+import { ExpiringCache } from '../common/expiring-cache';
+
+/** An access token whose signature and claims passed: whom it speaks for, and its `exp` in epoch ms. */
+interface VerifiedToken {
+  principal: Principal;
+  expiresAt: number;
+}
+
+/** Tokens remembered after verification, by their exact text: a lookup instead of an ECDSA check. */
+const VERIFIED_TOKENS_KEPT = 20_000;
 
 interface DecodedToken {
   header: { typ?: unknown };
@@ -20,7 +29,7 @@ interface DecodedToken {
  */
 @Injectable()
 export class JwtStrategy extends Strategy {
-  private readonly verified = new VerifiedTokens();
+  private readonly verified = new ExpiringCache<string, Principal>(VERIFIED_TOKENS_KEPT);
   private readonly bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
   constructor(
@@ -50,15 +59,15 @@ export class JwtStrategy extends Strategy {
   async authenticateRequest(request: unknown): Promise<Principal | null> {
     const token = this.bearerToken(request as never);
     if (!token) return null;
-    let verified = this.verified.get(token, this.clock.now());
-    if (!verified) {
-      verified = (await this.verifySignatureAndClaims(request)) ?? undefined;
+    let principal = this.verified.get(token, this.clock.now());
+    if (!principal) {
+      const verified = await this.verifySignatureAndClaims(request);
       if (!verified) return null;
-      this.verified.remember(token, verified);
+      principal = verified.principal;
+      this.verified.set(token, principal, verified.expiresAt);
     }
-    const { sessionId } = verified.principal;
-    if (sessionId && (await this.revocations.isRevoked(sessionId, this.clock.now()))) return null;
-    return verified.principal;
+    if (principal.sessionId && (await this.revocations.isRevoked(principal.sessionId, this.clock.now()))) return null;
+    return principal;
   }
 
   private verifySignatureAndClaims(request: unknown): Promise<VerifiedToken | null> {

@@ -1,3 +1,4 @@
+import { ExpiringCache } from '../common/expiring-cache';
 import { ChangeFeed } from '../store/change-feed';
 import { User } from './user.entity';
 
@@ -13,38 +14,34 @@ const MAX_AGE_MS = 60_000;
  * is back. A read that raced with a change is not kept.
  */
 export class ProfileCache {
-  private readonly users = new Map<string, { user: User; cachedAt: number }>();
+  private readonly users: ExpiringCache<string, User>;
   /** Counts invalidations: a read that saw one happen meanwhile may hold stale data. */
   private invalidations = 0;
 
   constructor(
     private readonly feed: ChangeFeed,
-    private readonly maxEntries = MAX_ENTRIES,
+    maxEntries = MAX_ENTRIES,
   ) {
+    this.users = new ExpiringCache(maxEntries);
     feed.subscribe(CHANNEL, (userId) => this.forget(userId), () => this.forgetAll());
   }
 
   async read(userId: string, load: () => Promise<User | null>, now = Date.now()): Promise<User | null> {
     if (!this.feed.inSync) return load();
-    const cached = this.users.get(userId);
-    if (cached && now - cached.cachedAt < MAX_AGE_MS) return cached.user;
+    const cached = this.users.get(userId, now);
+    if (cached) return cached;
     const invalidationsBefore = this.invalidations;
     const user = await load();
-    if (user && this.invalidations === invalidationsBefore && this.feed.inSync) this.remember(user, now);
+    if (user && this.invalidations === invalidationsBefore && this.feed.inSync) this.users.set(user.id, user, now + MAX_AGE_MS);
     return user;
   }
 
   /** After the user's row changed: forgets it here and announces it to every instance. */
   async changed(userId: string): Promise<void> {
     this.forget(userId);
-    // A lost announcement is covered: the feed is out of sync, and its resync empties every cache.
+    // An announcement that could not go out leaves other instances stale until their feed's next
+    // resync empties their caches (at most 10 s); failing the update for it would be worse.
     await this.feed.publish(CHANNEL, userId).catch(() => undefined);
-  }
-
-  private remember(user: User, now: number): void {
-    this.users.delete(user.id);
-    if (this.users.size >= this.maxEntries) this.users.delete(this.users.keys().next().value!);
-    this.users.set(user.id, { user, cachedAt: now });
   }
 
   private forget(userId: string): void {
