@@ -45,7 +45,11 @@ for (const implementation of IMPLEMENTATIONS) {
 
     it('runs one job at a time', async () => {
       let release!: () => void;
-      const running = a.runExclusive('job', TTL, () => new Promise<string>((resolve) => (release = () => resolve('a'))));
+      let holding!: () => void;
+      const aHolds = new Promise<void>((resolve) => (holding = resolve));
+      // A's job runs only once A holds the lock; B asks after that (its own connection could be faster).
+      const running = a.runExclusive('job', TTL, () => new Promise<string>((resolve) => ((release = () => resolve('a')), holding())));
+      await aHolds;
       expect(await b.runExclusive('job', TTL, async () => 'b')).toBeUndefined();
       expect(await b.runOncePerRound('job', 1, TTL, async () => 'b')).toBeUndefined();
       release();
