@@ -12,11 +12,12 @@ import { JwtStrategy } from './jwt.strategy';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
+import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
-  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, SessionsRepository, SessionsService, AuthService],
+  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, VerifiedTokens, SessionsRepository, SessionsService, AuthService],
   exports: [TokensService, SessionsService, SessionsRepository, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

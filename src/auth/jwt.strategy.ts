@@ -2,18 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Clock } from '../common/clock';
 import { RevocationList } from '../store/revocation-list';
-import { Principal } from './principal';
+import { Principal, principalOf } from './principal';
 import { ACCESS_TOKEN_TYPE, TokensService } from './tokens.service';
-import { ExpiringCache } from '../common/expiring-cache';
+import { VerifiedTokens } from './verified-tokens';
 
 /** An access token whose signature and claims passed: whom it speaks for, and its `exp` in epoch ms. */
 interface VerifiedToken {
   principal: Principal;
   expiresAt: number;
 }
-
-/** Tokens remembered after verification, by their exact text: a lookup instead of an ECDSA check. */
-const VERIFIED_TOKENS_KEPT = 20_000;
 
 interface DecodedToken {
   header: { typ?: unknown };
@@ -23,18 +20,19 @@ interface DecodedToken {
 /**
  * passport-jwt, accepting only ES256 access tokens signed by one of our keys (chosen by `kid`
  * alone), for our issuer and audience, of type at+jwt, whose session has not been revoked.
- * A token verified once is remembered until it expires; revocation is checked every time.
+ * A token verified once, or signed here, is remembered until it expires; revocation is checked
+ * every time.
  * It is driven by JwtAuthGuard directly rather than through passport's process-wide registry,
  * so several applications in one process never check tokens with each other's keys.
  */
 @Injectable()
 export class JwtStrategy extends Strategy {
-  private readonly verified = new ExpiringCache<string, Principal>(VERIFIED_TOKENS_KEPT);
   private readonly bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
   constructor(
     tokens: TokensService,
     private readonly revocations: RevocationList,
+    private readonly verified: VerifiedTokens,
     @Inject(Clock) private readonly clock: Clock,
   ) {
     let strategy: JwtStrategy | undefined;
@@ -59,12 +57,12 @@ export class JwtStrategy extends Strategy {
   async authenticateRequest(request: unknown): Promise<Principal | null> {
     const token = this.bearerToken(request as never);
     if (!token) return null;
-    let principal = this.verified.get(token, this.clock.now());
+    let principal = this.verified.principalOf(token, this.clock.now());
     if (!principal) {
       const verified = await this.verifySignatureAndClaims(request);
       if (!verified) return null;
       principal = verified.principal;
-      this.verified.set(token, principal, verified.expiresAt);
+      this.verified.remember(token, principal, verified.expiresAt);
     }
     if (principal.sessionId && (await this.revocations.isRevoked(principal.sessionId, this.clock.now()))) return null;
     return principal;
@@ -82,16 +80,8 @@ export class JwtStrategy extends Strategy {
 
   private verifiedToken(decoded: DecodedToken): VerifiedToken | false {
     const { header, payload } = decoded;
-    if (header.typ !== ACCESS_TOKEN_TYPE || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return false;
-    const isService = payload.sub.startsWith('service:');
-    const principal: Principal = {
-      subject: payload.sub,
-      userId: isService ? null : payload.sub,
-      sessionId: typeof payload.sid === 'string' ? payload.sid : null,
-      email: typeof payload.email === 'string' ? payload.email : null,
-      roles: Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [],
-      scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
-    };
+    const principal = principalOf(payload);
+    if (header.typ !== ACCESS_TOKEN_TYPE || !principal || typeof payload.exp !== 'number') return false;
     return { principal, expiresAt: payload.exp * 1000 };
   }
 }

@@ -7,7 +7,9 @@ import { Clock } from '../common/clock';
 import { User } from '../users/user.entity';
 import { userView, UserView } from '../users/users.service';
 import { Session } from './session.entity';
+import { principalOf } from './principal';
 import { SigningKey, SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
+import { VerifiedTokens } from './verified-tokens';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -33,6 +35,7 @@ export interface SignedIn {
 export class TokensService {
   constructor(
     private readonly keys: SigningKeys,
+    private readonly verified: VerifiedTokens,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
@@ -42,6 +45,7 @@ export class TokensService {
     return { algorithms: [SIGNING_ALGORITHM], issuer: this.config.jwt.issuer, audience: this.config.jwt.audience };
   }
 
+  /** A signed token; this instance remembers it as verified, so its first use costs no ECDSA check. */
   signAccessToken(claims: AccessTokenClaims, ttlSeconds = this.config.jwt.accessTtlSeconds): { token: string; expiresIn: number } {
     const key = this.keys.current;
     const iat = Math.floor(this.clock.now() / 1000);
@@ -52,7 +56,9 @@ export class TokensService {
     if (claims.scope) payload.scope = claims.scope;
     payload.iss = this.config.jwt.issuer;
     payload.aud = this.config.jwt.audience;
-    return { token: signJwt(key, payload), expiresIn: ttlSeconds };
+    const token = signJwt(key, payload);
+    this.verified.remember(token, principalOf(payload)!, (iat + ttlSeconds) * 1000);
+    return { token, expiresIn: ttlSeconds };
   }
 
   /** Tokens for a user's session; the access token never outlives the session. */

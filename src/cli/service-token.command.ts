@@ -1,5 +1,6 @@
 import { SigningKeys } from '../auth/signing-keys';
 import { TokensService } from '../auth/tokens.service';
+import { VerifiedTokens } from '../auth/verified-tokens';
 import { AppConfig } from '../config/app-config';
 import { SystemClock } from '../common/clock';
 
@@ -20,6 +21,6 @@ export function mintServiceToken(args: Record<string, string | undefined>, confi
   const ttl = TTL.exec(args.ttl ?? '1h');
   const ttlSeconds = ttl ? Number(ttl[1]) * UNIT_SECONDS[ttl[2]] : NaN;
   if (!(ttlSeconds > 0 && ttlSeconds <= MAX_TTL_SECONDS)) throw new UsageError('--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)');
-  const tokens = new TokensService(keys, config, new SystemClock());
+  const tokens = new TokensService(keys, new VerifiedTokens(), config, new SystemClock());
   return tokens.signAccessToken({ subject: `service:${service}`, scope: scopes.join(' ') }, ttlSeconds).token;
 }

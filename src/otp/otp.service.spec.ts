@@ -7,6 +7,7 @@ import { SessionsRepository } from '../auth/sessions.repository';
 import { SessionsService } from '../auth/sessions.service';
 import { loadSigningKeys } from '../auth/signing-keys';
 import { TokensService } from '../auth/tokens.service';
+import { VerifiedTokens } from '../auth/verified-tokens';
 import { ClientContext } from '../common/client-context';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
@@ -97,7 +98,7 @@ async function buildSut(env: Record<string, string> = {}) {
     new TransactionalLoginRecords(dataSource, audit, usersRepository, sessionsRepository, new OtpTokensRepository(dataSource)),
     new UsersService(usersRepository, new ProfileCache(new LocalChangeFeed()), clock),
     new SessionsService(sessionsRepository, new MemoryRevocationList(), audit, secrets, config, clock),
-    new TokensService(loadSigningKeys(config.jwt), config, clock),
+    new TokensService(loadSigningKeys(config.jwt), new VerifiedTokens(), config, clock),
     audit,
     secrets,
     codes,

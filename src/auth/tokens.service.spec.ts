@@ -1,0 +1,62 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { Clock } from '../common/clock';
+import { loadConfig } from '../config/app-config';
+import { principalOf } from './principal';
+import { loadSigningKeys } from './signing-keys';
+import { TokensService } from './tokens.service';
+import { VerifiedTokens } from './verified-tokens';
+
+class FixedClock extends Clock {
+  constructor(public current = Date.UTC(2026, 0, 1)) {
+    super();
+  }
+  now(): number {
+    return this.current;
+  }
+}
+
+function buildTokens() {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  });
+  const clock = new FixedClock();
+  const verified = new VerifiedTokens();
+  return { tokens: new TokensService(loadSigningKeys(config.jwt), verified, config, clock), verified, clock };
+}
+
+describe('TokensService remembers what it signs', () => {
+  it.each([
+    ['a user’s token', { subject: 'c0ffee00-0000-4000-8000-000000000001', sessionId: 'c0ffee00-0000-4000-8000-000000000002', email: 'a@example.com', roles: ['user', 'admin'] }],
+    ['a service token', { subject: 'service:billing', scope: 'users:read  audit:read' }],
+  ])('%s: the remembered principal is the one its verified claims give', (_, claims) => {
+    const { tokens, verified, clock } = buildTokens();
+    const { token } = tokens.signAccessToken(claims, 60);
+
+    const payload = tokens.verifyAccessToken(token);
+    expect(payload).not.toBeNull();
+    expect(verified.principalOf(token, clock.now())).toEqual(principalOf(payload!));
+  });
+
+  it('forgets a token when it expires', () => {
+    const { tokens, verified, clock } = buildTokens();
+    const { token } = tokens.signAccessToken({ subject: 'c0ffee00-0000-4000-8000-000000000001' }, 60);
+
+    clock.current += 59_000;
+    expect(verified.principalOf(token, clock.now())).toBeDefined();
+    clock.current += 1_000;
+    expect(verified.principalOf(token, clock.now())).toBeUndefined();
+  });
+
+  it('does not take an altered token for the one it signed', () => {
+    const { tokens, verified, clock } = buildTokens();
+    const { token } = tokens.signAccessToken({ subject: 'c0ffee00-0000-4000-8000-000000000001' }, 60);
+    const [header, payload, signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const altered = [header, Buffer.from(JSON.stringify({ ...claims, roles: ['user', 'admin'] })).toString('base64url'), signature].join('.');
+
+    expect(verified.principalOf(altered, clock.now())).toBeUndefined();
+    expect(tokens.verifyAccessToken(altered)).toBeNull();
+  });
+});
