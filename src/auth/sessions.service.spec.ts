@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/client-context';
-import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { loadConfig } from '../config/app-config';
@@ -12,16 +11,7 @@ import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
-
-class FakeClock extends Clock {
-  current = Date.UTC(2026, 0, 1);
-  now(): number {
-    return this.current;
-  }
-  advance(seconds: number): void {
-    this.current += seconds * 1000;
-  }
-}
+import { FakeClock } from '../../test/support/fake-clock';
 
 const client: ClientContext = { ip: '198.51.100.1', userAgent: 'jest', requestId: 'r', locale: null };
 

@@ -1,19 +1,10 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
 import { principalOf } from './principal';
 import { loadSigningKeys } from './signing-keys';
 import { TokensService } from './tokens.service';
 import { VerifiedTokens } from './verified-tokens';
-
-class FixedClock extends Clock {
-  constructor(public current = Date.UTC(2026, 0, 1)) {
-    super();
-  }
-  now(): number {
-    return this.current;
-  }
-}
+import { FakeClock } from '../../test/support/fake-clock';
 
 function buildTokens() {
   const config = loadConfig({
@@ -21,7 +12,7 @@ function buildTokens() {
     SECRET_KEY: randomBytes(32).toString('hex'),
     JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
-  const clock = new FixedClock();
+  const clock = new FakeClock();
   const verified = new VerifiedTokens();
   return { tokens: new TokensService(loadSigningKeys(config.jwt), verified, config, clock), verified, clock };
 }
@@ -43,9 +34,9 @@ describe('TokensService remembers what it signs', () => {
     const { tokens, verified, clock } = buildTokens();
     const { token } = tokens.signAccessToken({ subject: 'c0ffee00-0000-4000-8000-000000000001' }, 60);
 
-    clock.current += 59_000;
+    clock.advance(59);
     expect(verified.principalOf(token, clock.now())).toBeDefined();
-    clock.current += 1_000;
+    clock.advance(1);
     expect(verified.principalOf(token, clock.now())).toBeUndefined();
   });
 

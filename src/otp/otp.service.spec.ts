@@ -9,7 +9,6 @@ import { loadSigningKeys } from '../auth/signing-keys';
 import { TokensService } from '../auth/tokens.service';
 import { VerifiedTokens } from '../auth/verified-tokens';
 import { ClientContext } from '../common/client-context';
-import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { loadConfig } from '../config/app-config';
@@ -28,18 +27,7 @@ import { CodeGenerator } from './code-generator';
 import { OtpToken } from './otp-token.entity';
 import { OtpTokensRepository } from './otp-tokens.repository';
 import { OtpService } from './otp.service';
-
-class FakeClock extends Clock {
-  constructor(private current = Date.UTC(2026, 0, 1)) {
-    super();
-  }
-  now(): number {
-    return this.current;
-  }
-  advance(seconds: number): void {
-    this.current += seconds * 1000;
-  }
-}
+import { FakeClock } from '../../test/support/fake-clock';
 
 /** Hands out the given codes in order, then falls back to real ones. */
 class ScriptedCodes extends CodeGenerator {
