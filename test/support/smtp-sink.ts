@@ -80,6 +80,11 @@ export class SmtpSink {
     return (this.server as unknown as { server: Server }).server;
   }
 
+  /** SMTP connections open right now. */
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
   get port(): number {
     return (this.netServer.address() as AddressInfo).port;
   }
