@@ -30,6 +30,7 @@ describe('SmtpConnectionPool', () => {
     const results = await Promise.all(addresses.map(send));
 
     expect(results.map((result) => result.accepted)).toEqual(addresses.map((address) => [address]));
+    expect(results[0].messageId).toMatch(/^<[\w-]+@example\.com>$/);
     for (const address of addresses) expect(sink.messagesTo(address)).toEqual([expect.objectContaining({ subject: 'Your code', text: expect.stringContaining('Your code is') })]);
     expect(sink.connectionCount).toBe(3);
     await send('again@example.com');
