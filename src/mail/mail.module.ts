@@ -1,4 +1,4 @@
-import { MailerModule, MailerOptions, MailerService } from '@nestjs-modules/mailer';
+import { MailerModule, MailerService } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -10,14 +10,9 @@ import { SmtpMailTransport } from './smtp-mail.transport';
 
 @Module({
   imports: [
-    MailerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): MailerOptions => ({
-        // SmtpMailTransport adds its own pooled transporter; the default one is never used.
-        transport: { jsonTransport: true },
-        sendTimeout: config.mail.timeoutMs,
-      }),
-    }),
+    // SmtpMailTransport adds its own pooled transporter and passes MAIL_TIMEOUT_MS with each
+    // message; the default transporter is never used.
+    MailerModule.forRoot({ transport: { jsonTransport: true } }),
   ],
   controllers: [DevOutboxController],
   providers: [
