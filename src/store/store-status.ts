@@ -48,7 +48,9 @@ export class StoreStatus {
 
 /**
  * The Redis implementation while Redis answers; otherwise the memory one, or a 503, as
- * REDIS_FALLBACK says. Script errors are real errors and pass through.
+ * REDIS_FALLBACK says. Script errors are real errors and pass through, and so is whatever
+ * happens once a callback of the caller's has begun (a job run under a lock): that error is the
+ * callback's own, and running the callback again on the memory implementation would repeat it.
  */
 export function withFallback<T extends object>(redisImplementation: T, memoryImplementation: T, status: StoreStatus): T {
   return new Proxy(redisImplementation, {
@@ -57,10 +59,19 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
         if (status.redisReady) {
+          let calledBack = false;
+          const tracked = args.map((arg) =>
+            typeof arg === 'function'
+              ? (...callbackArgs: unknown[]) => {
+                  calledBack = true;
+                  return (arg as (...a: unknown[]) => unknown)(...callbackArgs);
+                }
+              : arg,
+          );
           try {
-            return await value.apply(target, args);
+            return await value.apply(target, tracked);
           } catch (error) {
-            if (!isUnavailable(error as Error)) throw error;
+            if (calledBack || !isUnavailable(error as Error)) throw error;
             status.noteOutage((error as Error).message);
           }
         }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { JobLock, MemoryJobLock, RedisJobLock } from '../../src/store/job-lock';
+import { StoreStatus, withFallback } from '../../src/store/store-status';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
 
 /** The same contract, both implementations; Redis with two instances sharing one lock. */
@@ -81,3 +83,46 @@ for (const implementation of IMPLEMENTATIONS) {
     });
   });
 }
+
+describeWith(['redis'], 'JobLock behind the Redis fallback (REDIS_FALLBACK=memory)', () => {
+  let redis: Redis;
+  let admin: Redis;
+  let lock: JobLock;
+  let warnings: jest.SpyInstance;
+  const prefix = `fallback:${randomBytes(4).toString('hex')}:`;
+
+  beforeEach(async () => {
+    // A command that gets no answer within 50 ms fails, while the connection stays ready.
+    redis = new Redis(TEST_REDIS_URL, { commandTimeout: 50 });
+    admin = new Redis(TEST_REDIS_URL);
+    await redis.ping();
+    lock = withFallback<JobLock>(new RedisJobLock(redis, prefix), new MemoryJobLock(), new StoreStatus(redis, 'memory'));
+    warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    redis.removeAllListeners('close'); // the status would report the disconnect as an outage
+    redis.disconnect();
+    warnings.mockRestore();
+    await admin.client('UNPAUSE');
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length) await admin.del(...keys);
+    admin.disconnect();
+  });
+
+  it("passes the job's own error through, without running the job again or calling it an outage", async () => {
+    let runs = 0;
+    const failure = new Error('relation "audit_events" does not exist');
+    await expect(lock.runExclusive('job', TTL, async () => (runs++, Promise.reject(failure)))).rejects.toBe(failure);
+    expect(runs).toBe(1);
+    expect(warnings.mock.calls.flat().join(' ')).not.toContain('unreachable');
+    expect(await admin.exists(`${prefix}lock:{job}`)).toBe(0);
+  });
+
+  it('takes the lock in memory when Redis does not answer, and runs the job once', async () => {
+    await admin.client('PAUSE', 500);
+    let runs = 0;
+    expect(await lock.runExclusive('job', TTL, async () => ++runs)).toBe(1);
+    expect(runs).toBe(1);
+    expect(warnings.mock.calls.flat().join(' ')).toContain('Redis is unreachable');
+  });
+});
