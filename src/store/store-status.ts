@@ -33,9 +33,19 @@ export class StoreStatus {
     return this.redis?.status === 'ready';
   }
 
+  /**
+   * Down from a lost connection or from a command Redis could not serve (a cluster that lost a
+   * master stays connected) until the connection is ready again or a command succeeds.
+   */
   get state(): StoreState {
-    if (!this.redis || this.redisReady) return 'up';
+    if (!this.redis || (this.redisReady && this.outageSince === null)) return 'up';
     return this.fallback === 'memory' ? 'degraded' : 'down';
+  }
+
+  noteServed(): void {
+    if (this.outageSince === null || !this.redisReady) return;
+    this.logger.log(`Redis serves again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
+    this.outageSince = null;
   }
 
   noteOutage(reason: string): void {
@@ -69,7 +79,9 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
               : arg,
           );
           try {
-            return await value.apply(target, tracked);
+            const result = await value.apply(target, tracked);
+            status.noteServed();
+            return result;
           } catch (error) {
             if (calledBack || !isUnavailable(error as Error)) throw error;
             status.noteOutage((error as Error).message);

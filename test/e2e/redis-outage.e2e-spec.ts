@@ -31,6 +31,15 @@ class OwnRedis {
     await once(this.process, 'exit');
   }
 
+  /** Stopped, not killed: connections stay open and commands go unanswered. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async keyCount(): Promise<number> {
     const client = new Redis(this.url);
     try {
@@ -79,6 +88,19 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     expect(await redis.keyCount()).toBe(0);
     await requestCode(app, uniqueEmail('after'));
     expect(await redis.keyCount()).toBeGreaterThan(0);
+  });
+
+  it('counts a Redis that stays connected but does not answer as an outage, until it answers again', async () => {
+    await startApp('memory');
+    redis.freeze();
+    try {
+      const during = await requestCode(app, uniqueEmail('frozen'));
+      expect(during.sessionId).toBeTruthy();
+      expect(await storeState(app)).toBe('degraded');
+    } finally {
+      redis.thaw();
+    }
+    expect(await storeState(app)).toBe('up');
   });
 
   it('answers 503 service_unavailable without hanging when REDIS_FALLBACK=fail, and recovers', async () => {

@@ -227,6 +227,8 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
         Array.from({ length: 6 }, (_, i) => app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('outage') }, headers: fromIp(`203.0.113.${200 + i}`) })),
       );
       expect(responses.map((response) => response.status)).toEqual(Array(6).fill(202));
+      const ready = await app.request('GET', '/health/ready');
+      expect(ready.body).toMatchObject({ status: 'degraded', details: { otpStore: { status: 'degraded', kind: 'redis', fallback: 'memory' } } });
     });
   });
 });
