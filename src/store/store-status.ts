@@ -96,8 +96,9 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
 }
 
 // Replies by which a reachable node says it cannot serve right now: on a cluster with a master
-// down the client stays `ready`, and these are how the outage shows.
-const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING)\b/;
+// down the client stays `ready`, and these are how the outage shows. READONLY: a master demoted
+// by a failover, until the client has reconnected to the new one.
+const UNAVAILABLE_REPLY = /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY)\b/;
 
 /** A connection problem or a node that cannot serve, as opposed to an error of the command itself. */
 function isUnavailable(error: Error): boolean {

@@ -39,10 +39,17 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
       redisOptions: { ...options, username, password: redis.password, ...(tls ? { tls: {} } : {}) },
     });
   }
-  const single = { ...options, enableAutoPipelining: true };
+  const single = {
+    ...options,
+    enableAutoPipelining: true,
+    // A master demoted by a failover (Sentinel, or a managed primary endpoint) answers writes with
+    // READONLY: reconnect, to whichever node is master now, and send the command again.
+    reconnectOnError: (error: Error) => (/^READONLY\b/.test(error.message) ? (2 as const) : false),
+  };
   if (redis.sentinel) {
     const { nodes, name, password: sentinelPassword } = redis.sentinel;
-    return new Redis({ ...single, sentinels: nodes, name, sentinelPassword, password: redis.password, db: redis.db });
+    // failoverDetector: the sentinels' +switch-master reconnects at once, not at the next error.
+    return new Redis({ ...single, sentinels: nodes, name, sentinelPassword, password: redis.password, db: redis.db, failoverDetector: true });
   }
   return redis.url ? new Redis(redis.url, single) : new Redis({ ...single, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
