@@ -81,7 +81,8 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
         const client = usesRedis(config) ? createRedisClient(config.redis) : null;
         const subscriber = client?.duplicate() ?? null;
         subscriber?.on('error', () => undefined); // the command connection reports outages
-        const close = (connection: RedisClient | null) => connection?.quit().catch(() => connection.disconnect());
+        // quit() ends the connection but not a Sentinel client's failover subscriptions; disconnect() does.
+        const close = (connection: RedisClient | null) => connection?.quit().catch(() => undefined).finally(() => connection.disconnect());
         return { client, subscriber, onApplicationShutdown: () => Promise.all([close(client), close(subscriber)]) };
       },
     },
