@@ -17,10 +17,7 @@ export class StoreStatus {
     private readonly redis: RedisClient | null,
     readonly fallback: 'memory' | 'fail',
   ) {
-    redis?.on('ready', () => {
-      if (this.outageSince !== null) this.logger.log(`Redis is reachable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
-      this.outageSince = null;
-    });
+    redis?.on('ready', () => this.endOutage());
     redis?.on('close', () => this.noteOutage('connection closed'));
     redis?.on('error', (error: Error) => this.noteOutage(error.message));
   }
@@ -42,10 +39,9 @@ export class StoreStatus {
     return this.fallback === 'memory' ? 'degraded' : 'down';
   }
 
+  /** A command Redis answered. */
   noteServed(): void {
-    if (this.outageSince === null || !this.redisReady) return;
-    this.logger.log(`Redis serves again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
-    this.outageSince = null;
+    if (this.redisReady) this.endOutage();
   }
 
   noteOutage(reason: string): void {
@@ -53,6 +49,12 @@ export class StoreStatus {
     this.outageSince = Date.now();
     const consequence = this.fallback === 'memory' ? 'serving from memory (REDIS_FALLBACK=memory)' : 'answering 503 (REDIS_FALLBACK=fail)';
     this.logger.warn(`Redis is unreachable (${reason}); ${consequence} until it is back`);
+  }
+
+  private endOutage(): void {
+    if (this.outageSince === null) return;
+    this.logger.log(`Redis is reachable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
+    this.outageSince = null;
   }
 }
 
