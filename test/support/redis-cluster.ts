@@ -1,12 +1,11 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { waitUntil } from './app-process';
+import { redisCommand, RedisServers } from './redis-servers';
 
 /** How long a silent master takes to be declared failed: short, the suite kills one on purpose. */
 const NODE_TIMEOUT_MS = 2000;
@@ -20,9 +19,8 @@ const BUS_PORT_OFFSET = 10_000;
  */
 export class OwnRedisCluster {
   readonly ports: number[] = [];
-  private readonly processes: ChildProcess[] = [];
-  private dir?: string;
-  private readonly killOnExit = () => this.processes.forEach((child) => child.kill('SIGKILL'));
+  private readonly nodes: ChildProcess[] = [];
+  private servers?: RedisServers;
 
   constructor(private readonly size = 3) {}
 
@@ -32,21 +30,15 @@ export class OwnRedisCluster {
   }
 
   async start(): Promise<void> {
-    const dir = (this.dir = mkdtempSync(join(tmpdir(), 'otp-redis-cluster-')));
-    // Should jest die without running afterAll, the servers must not outlive it.
-    process.once('exit', this.killOnExit);
+    const servers = (this.servers = new RedisServers('redis-cluster'));
     for (let i = 0; i < this.size; i++) {
       const port = await freeClusterPort(this.ports);
       this.ports.push(port);
-      this.processes.push(
-        spawn(
-          'redis-server',
-          [
-            ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-            ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(NODE_TIMEOUT_MS)],
-          ],
-          { stdio: 'ignore' },
-        ),
+      this.nodes.push(
+        servers.spawn([
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', servers.dir],
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', join(servers.dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(NODE_TIMEOUT_MS)],
+        ]),
       );
     }
     await Promise.all(this.ports.map((port, i) => waitUntil(() => this.answers(port, i), `redis-server on port ${port} to answer`, 20_000)));
@@ -58,10 +50,7 @@ export class OwnRedisCluster {
 
   /** Kills the node at `index` without warning, as a crashed host would. */
   async kill(index: number): Promise<void> {
-    const child = this.processes[index];
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await this.servers?.kill(this.nodes[index]);
   }
 
   async waitForState(port: number, state: 'ok' | 'fail'): Promise<void> {
@@ -69,27 +58,17 @@ export class OwnRedisCluster {
   }
 
   async stop(): Promise<void> {
-    process.removeListener('exit', this.killOnExit);
-    await Promise.all(this.processes.map((_, index) => this.kill(index)));
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    await this.servers?.stop();
   }
 
   private async answers(port: number, index: number): Promise<boolean> {
-    const child = this.processes[index];
+    const child = this.nodes[index];
     if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
     return (await this.clusterInfo(port)) !== '';
   }
 
   private async clusterInfo(port: number): Promise<string> {
-    const node = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await node.connect();
-      return String(await node.call('CLUSTER', 'INFO'));
-    } catch {
-      return '';
-    } finally {
-      node.disconnect();
-    }
+    return String(await redisCommand(port, 'CLUSTER', 'INFO').catch(() => ''));
   }
 }
 
