@@ -16,7 +16,7 @@ export interface LoginCodeMail {
   acceptLanguage?: string | null;
 }
 
-interface LocaleTemplates {
+export interface LocaleTemplates {
   lang: string;
   subject: Handlebars.TemplateDelegate;
   text: Handlebars.TemplateDelegate;
@@ -96,7 +96,7 @@ export function assertMailLocalesShipped(locales: string[]): void {
   if (missing) throw new ConfigError('MAIL_LOCALES', `names "${missing}", for which no mail templates ship`);
 }
 
-function compileLocale(locale: string): LocaleTemplates {
+export function compileLocale(locale: string): LocaleTemplates {
   const dir = join(TEMPLATES_DIR, locale);
   const messages = JSON.parse(readFileSync(join(dir, 'messages.json'), 'utf8')) as { subject: string; lang: string };
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');

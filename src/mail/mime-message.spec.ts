@@ -5,19 +5,20 @@ const mail = { to: 'ada@example.com', subject: 'Ihr Anmeldecode: 123456 – gül
 
 describe('composeMessage', () => {
   it('is a message any MIME parser reads back: headers, text and HTML alternatives', async () => {
-    const raw = composeMessage(parseMailbox('"Ops, Inc." <login@example.com>'), mail, new Date('2026-11-24T10:00:00Z'));
+    const { messageId, raw } = composeMessage(parseMailbox('"Ops, Inc." <login@example.com>'), mail, new Date('2026-11-24T10:00:00Z'));
     const parsed = await simpleParser(raw);
     expect(parsed.from?.value).toEqual([{ name: 'Ops, Inc.', address: 'login@example.com' }]);
     expect(parsed.to).toMatchObject({ value: [{ address: 'ada@example.com' }] });
     expect(parsed.subject).toBe(mail.subject);
     expect(parsed.date?.toISOString()).toBe('2026-11-24T10:00:00.000Z');
     expect(parsed.messageId).toMatch(/^<[0-9a-f-]{36}@example\.com>$/);
+    expect(parsed.messageId).toBe(messageId);
     expect(parsed.text?.replace(/\r\n/g, '\n')).toBe(mail.text);
     expect(parsed.html).toBe(mail.html);
   });
 
   it('keeps every line 7-bit and within the 78 characters SMTP servers expect', () => {
-    const raw = composeMessage(parseMailbox('Jürgen Müller <login@example.com>'), mail);
+    const { raw } = composeMessage(parseMailbox('Jürgen Müller <login@example.com>'), mail);
     const lines = raw.split('\r\n');
     expect(lines.every((line) => line.length <= 78 && /^[\x20-\x7e]*$/.test(line))).toBe(true);
     expect(raw.endsWith('--\r\n')).toBe(true);

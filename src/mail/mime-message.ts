@@ -24,20 +24,26 @@ export function isMailbox(value: string): boolean {
   }
 }
 
+export interface ComposedMessage {
+  messageId: string;
+  raw: string;
+}
+
 /**
  * The whole RFC 5322 message of a login mail, text and HTML as alternatives, each base64 so no
  * line is too long and no character needs escaping. Built in one string, it goes to the SMTP
  * socket in one write, where a composer stream would write each header and chunk on its own.
  */
-export function composeMessage(from: Mailbox, mail: OutgoingMail, now = new Date()): string {
+export function composeMessage(from: Mailbox, mail: OutgoingMail, now = new Date()): ComposedMessage {
   const boundary = `=_${randomUUID()}`;
   const domain = from.address.slice(from.address.lastIndexOf('@') + 1) || 'localhost';
-  return [
+  const messageId = `<${randomUUID()}@${domain}>`;
+  const raw = [
     `From: ${formatMailbox(from)}`,
     `To: ${mail.to}`,
     `Subject: ${encodeWords(mail.subject, 'B', 52)}`,
     `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: <${randomUUID()}@${domain}>`,
+    `Message-ID: ${messageId}`,
     'MIME-Version: 1.0',
     'Content-Type: multipart/alternative;',
     ` boundary="${boundary}"`,
@@ -49,6 +55,7 @@ export function composeMessage(from: Mailbox, mail: OutgoingMail, now = new Date
     `--${boundary}--`,
     '',
   ].join('\r\n');
+  return { messageId, raw };
 }
 
 function part(contentType: string, body: string): string[] {

@@ -2,9 +2,6 @@ import type { SentMessageInfo, Transport } from 'nodemailer';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message';
 import SMTPConnection, { SMTPConnectionCredentials, SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
 
-/** The composed message's own Message-ID header. */
-const MESSAGE_ID = /^Message-ID: *(<[^>\r\n]+>)/im;
-
 /**
  * A nodemailer transport for messages handed over already composed (`raw`): each one goes out as
  * one string over one of at most `maxConnections` SMTP connections kept open between messages.
@@ -33,7 +30,7 @@ export class SmtpConnectionPool implements Transport<SentMessageInfo> {
         // After a refusal or a broken connection, start the next message on a fresh session.
         if (error) this.discard(connection);
         else this.release(connection);
-        callback(error ?? null, info && { ...info, envelope, messageId: MESSAGE_ID.exec(raw)?.[1] ?? '' });
+        callback(error ?? null, info && { ...info, envelope, messageId: mail.message.messageId() });
       });
     }, callback);
   }

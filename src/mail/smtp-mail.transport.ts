@@ -44,7 +44,8 @@ export class SmtpMailTransport extends MailTransport implements OnApplicationShu
   /** Hands the message over, retrying a transient failure once, all within MAIL_TIMEOUT_MS. */
   async send(mail: OutgoingMail): Promise<void> {
     const deadline = Date.now() + this.config.timeoutMs;
-    const message = { transporterName: TRANSPORTER, envelope: { from: this.from.address, to: [mail.to] }, raw: composeMessage(this.from, mail) };
+    // With the Message-ID given, nodemailer does not draw five random numbers for one of its own.
+    const message = { transporterName: TRANSPORTER, envelope: { from: this.from.address, to: [mail.to] }, ...composeMessage(this.from, mail) };
     try {
       await this.mailer.sendMail({ ...message, timeout: this.config.timeoutMs });
     } catch (error) {

@@ -6,6 +6,7 @@ export interface ReceivedMail {
   to: string[];
   from: string;
   subject: string;
+  messageId: string;
   text: string;
   html: string;
   receivedAt: number;
@@ -47,6 +48,7 @@ export class SmtpSink {
               to,
               from: parsed.from?.text ?? '',
               subject: parsed.subject ?? '',
+              messageId: parsed.messageId ?? '',
               text: parsed.text ?? '',
               html: typeof parsed.html === 'string' ? parsed.html : '',
               receivedAt: Date.now(),
