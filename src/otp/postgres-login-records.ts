@@ -12,12 +12,12 @@ const AUDIT_EVENTS_FROM = (parameter: string) => `jsonb_to_recordset(${parameter
   user_agent varchar, session_id uuid, request_id varchar, details jsonb)`;
 const AUDIT_COLUMNS = 'at, type, user_id, email, ip, user_agent, session_id, request_id, details';
 
-const RECORD_ISSUED = `WITH token AS (
+export const RECORD_ISSUED = `WITH token AS (
   INSERT INTO otp_tokens (id, user_id, email, login_id, code_hash, expires_at, created_at, consumed_at)
   VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL))
 INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_EVENTS_FROM('$7')}`;
 
-const RECORD_SIGN_IN = `WITH signed_in AS (
+export const RECORD_SIGN_IN = `WITH signed_in AS (
   INSERT INTO users (id, email, name, last_submitted_form_data, created_at, updated_at, last_login_at)
   VALUES ($1, $2, NULL, NULL, $3, $3, $3)
   ON CONFLICT (email) DO UPDATE SET last_login_at = EXCLUDED.last_login_at, updated_at = EXCLUDED.updated_at
