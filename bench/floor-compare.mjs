@@ -6,11 +6,10 @@
 //   (the shared bench's `npm ci` done, its peer's role and database `bench` as in its README)
 // Env: RUNS (3), DURATION (10), CONNECTIONS (10), FLOOR_MAIL (product | line, see floor-server.mjs)
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REDIS_URL, freshDatabase, teardown } from './support.mjs';
+import { REDIS_URL, freshDatabase, stopChild, teardown } from './support.mjs';
 
 const BENCH = resolve(process.argv[2] ?? '../shared/bench');
 const { RUNS = '3', DURATION = '10', CONNECTIONS = '10', FLOOR_MAIL = 'product' } = process.env;
@@ -20,14 +19,11 @@ mkdirSync(OUT, { recursive: true });
 
 const stack = teardown();
 const up = (url) => fetch(url).then((response) => response.ok, () => false);
+const answers = (url) => fetch(url).then(() => true, () => false);
 
 async function start(name, args, options, readyUrl) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], ...options });
-  stack.add(async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  });
+  stack.add(() => stopChild(child));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
     if (await up(readyUrl)) return child.pid;
@@ -45,7 +41,7 @@ function bench(target, out, extra) {
 let exitCode = 0;
 try {
   for (const url of [FLOOR_URL, 'http://127.0.0.1:3100', 'http://127.0.0.1:2580']) {
-    if (await up(url).catch(() => false)) throw new Error(`${url} is already in use`);
+    if (await answers(url)) throw new Error(`${url} is already in use`);
   }
   const databaseUrl = await freshDatabase('otp_bench_floor');
   const sink = await start('the SMTP sink', ['smtp-sink.js'], { cwd: BENCH }, 'http://127.0.0.1:2580/stats');

@@ -100,7 +100,7 @@ export async function startServer(env) {
   throw new Error('the server did not come up');
 }
 
-async function stopChild(child) {
+export async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

@@ -16,7 +16,7 @@ export interface LoginCodeMail {
   acceptLanguage?: string | null;
 }
 
-export interface LocaleTemplates {
+interface LocaleTemplates {
   lang: string;
   subject: Handlebars.TemplateDelegate;
   text: Handlebars.TemplateDelegate;
