@@ -34,7 +34,7 @@ async function start(name, args, options, readyUrl) {
 
 function bench(target, out, extra) {
   const args = ['bench.js', '--target', target, '--connections', CONNECTIONS, '--out', join(OUT, `${out}.json`), ...extra];
-  const run = spawnSync(process.execPath, args, { cwd: BENCH, stdio: ['ignore', 'inherit', 'ignore'] });
+  const run = spawnSync(process.execPath, args, { cwd: BENCH, stdio: 'inherit' });
   if (run.status !== 0) throw new Error(`the driver failed on ${target}`);
 }
 
