@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { AuditChainService } from '../audit/audit-chain.service';
 import { AuditService } from '../audit/audit.service';
+import { ServiceTokensService } from '../auth/service-tokens.service';
 import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -20,12 +21,14 @@ export interface CleanupCounts {
   otpTokens: number;
   memoryLogins: number;
   sessions: number;
+  serviceTokens: number;
   auditEvents: number;
 }
 
 /**
- * CLEANUP_CRON: expired codes and logins, sessions past their end, audit events past retention;
- * in batches, on one instance per tick. A run that removed anything is audited as otp.cleanup.
+ * CLEANUP_CRON: expired codes and logins, sessions past their end, records of expired service
+ * tokens, audit events past retention; in batches, on one instance per tick. A run that removed
+ * anything is audited as otp.cleanup.
  */
 @Injectable()
 export class CleanupJob implements OnApplicationBootstrap {
@@ -35,6 +38,7 @@ export class CleanupJob implements OnApplicationBootstrap {
     private readonly otpTokens: OtpTokensRepository,
     private readonly store: OtpStore,
     private readonly sessions: SessionsService,
+    private readonly serviceTokens: ServiceTokensService,
     private readonly auditChain: AuditChainService,
     private readonly audit: AuditService,
     private readonly lock: JobLock,
@@ -73,6 +77,7 @@ export class CleanupJob implements OnApplicationBootstrap {
       otpTokens,
       memoryLogins: await this.store.removeExpired(now),
       sessions: await this.sessions.deleteEnded(BATCH),
+      serviceTokens: await this.serviceTokens.deleteExpired(BATCH),
       auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
     };
     for (const [kind, count] of Object.entries(counts)) this.metrics.cleanupRemoved.inc({ kind }, count);

@@ -23,10 +23,13 @@ export interface SignInRecord {
 
 /**
  * What a login writes to the database, each step all or nothing: the record of an issued code
- * with its events, and a sign-in (user, session, codes marked used, events).
+ * with its events (or of its withdrawal), and a sign-in (user, session, codes marked used, events).
  */
 export abstract class LoginRecords {
   abstract recordIssued(token: OtpToken, events: AuditRecord[]): Promise<void>;
+
+  /** Removes the record of a code that could not be mailed, with the events that say so. */
+  abstract recordWithdrawn(tokenId: string, events: AuditRecord[]): Promise<void>;
 
   abstract recordSignIn(signIn: SignInRecord): Promise<{ user: User; session: Session }>;
 }

@@ -11,6 +11,10 @@ export class OtpTokensRepository {
     await manager.createQueryBuilder().insert().into(OtpToken).values(token as QueryDeepPartialEntity<OtpToken>).updateEntity(false).execute();
   }
 
+  async delete(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.delete(OtpToken, id);
+  }
+
   /** Deletes up to `batch` codes that expired before `before`; returns how many. */
   async deleteExpired(before: Date, batch: number): Promise<number> {
     const rows = await this.dataSource.manager.find(OtpToken, { select: { id: true }, where: { expiresAt: LessThan(before) }, take: batch });

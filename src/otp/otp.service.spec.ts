@@ -15,7 +15,7 @@ import { loadConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
-import { MailTransport, OutgoingMail } from '../mail/mail-transport';
+import { MailRefusedError, MailTransport, OutgoingMail } from '../mail/mail-transport';
 import { MemoryOtpStore } from '../store/memory-otp.store';
 import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
@@ -44,13 +44,14 @@ class ScriptedCodes extends CodeGenerator {
 class CapturingTransport extends MailTransport {
   readonly kind = 'smtp' as const;
   readonly sent: OutgoingMail[] = [];
-  failNext = false;
+  failNext: Error | null = null;
+  afterHandOver?: () => Promise<unknown>;
   async send(mail: OutgoingMail): Promise<void> {
     this.sent.push(mail);
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('connection refused');
-    }
+    const failure = this.failNext;
+    this.failNext = null;
+    if (failure) throw failure;
+    await this.afterHandOver?.();
   }
   async check(): Promise<void> {}
   lastCode(): string {
@@ -202,8 +203,8 @@ describe('OtpService', () => {
       await expect(t.sut.verifyCode(second.sessionId, '555555', client)).resolves.toBeDefined();
     });
 
-    it('locks the address after its failure budget, across logins, until the window passes', async () => {
-      t = await buildSut({ OTP_MAX_ATTEMPTS: '2', OTP_MAX_FAILED_PER_ADDRESS: '3', OTP_FAILED_WINDOW_SECONDS: '600' });
+    it('locks the address after its failure budget, across logins, for longer with each further failure, and mails it nothing meanwhile', async () => {
+      t = await buildSut({ OTP_MAX_ATTEMPTS: '2', OTP_MAX_FAILED_PER_ADDRESS: '3', OTP_FAILED_WINDOW_SECONDS: '86400' });
       const first = await t.sut.requestCode('ada@example.com', client);
       await problemOf(t.sut.verifyCode(first.sessionId, '000000', client));
       await problemOf(t.sut.verifyCode(first.sessionId, '000001', client));
@@ -212,11 +213,36 @@ describe('OtpService', () => {
       await problemOf(t.sut.verifyCode(second.sessionId, '000002', client));
       const locked = await problemOf(t.sut.verifyCode(second.sessionId, '777777', client));
       expect(locked.code).toBe('rate_limited');
-      expect(locked.options.retryAfterSeconds).toBeCloseTo(600, -1);
-      t.clock.advance(601);
+      expect(locked.options.retryAfterSeconds).toBe(15 * 60);
+      const mailed = t.transport.sent.length;
+      const refused = await problemOf(t.sut.requestCode('ada@example.com', client));
+      expect([refused.code, refused.options.retryAfterSeconds]).toEqual(['rate_limited', 15 * 60]);
+      expect(t.transport.sent).toHaveLength(mailed);
+
+      t.clock.advance(15 * 60);
       t.codes.queue.push('888888');
       const third = await t.sut.requestCode('ada@example.com', client);
-      await expect(t.sut.verifyCode(third.sessionId, '888888', client)).resolves.toBeDefined();
+      expect((await problemOf(t.sut.verifyCode(third.sessionId, '000003', client))).code).toBe('otp_invalid');
+      expect((await problemOf(t.sut.verifyCode(third.sessionId, '888888', client))).options.retryAfterSeconds).toBe(30 * 60);
+      t.clock.advance(30 * 60);
+      t.codes.queue.push('999999');
+      const fourth = await t.sut.requestCode('ada@example.com', client);
+      await expect(t.sut.verifyCode(fourth.sessionId, '999999', client)).resolves.toBeDefined();
+      // The sign-in reset the count: the budget starts again.
+      const fifth = await t.sut.requestCode('ada@example.com', client);
+      expect((await problemOf(t.sut.verifyCode(fifth.sessionId, '000004', client))).code).toBe('otp_invalid');
+      expect((await problemOf(t.sut.verifyCode(fifth.sessionId, '000005', client))).code).toBe('otp_invalid');
+    });
+
+    it('gives the code back when the sign-in cannot be recorded, so the user can try again', async () => {
+      t = await buildSut();
+      const { sessionId } = await t.sut.requestCode('ada@example.com', client);
+      const code = t.transport.lastCode();
+      await t.dataSource.query('ALTER TABLE sessions RENAME TO sessions_aside');
+      await expect(t.sut.verifyCode(sessionId, code, client)).rejects.toThrow();
+      await t.dataSource.query('ALTER TABLE sessions_aside RENAME TO sessions');
+      const signedIn = await t.sut.verifyCode(sessionId, code, client);
+      expect(signedIn.user.email).toBe('ada@example.com');
     });
   });
 
@@ -275,7 +301,7 @@ describe('OtpService', () => {
   describe('mail failure', () => {
     it('answers mail_unavailable, withdraws the code and gives the cooldown back', async () => {
       t = await buildSut({ OTP_RESEND_COOLDOWN_SECONDS: '60' });
-      t.transport.failNext = true;
+      t.transport.failNext = new Error('connection refused');
       t.codes.queue.push('300001');
       t.codes.secrets.push('s'.repeat(32));
       expect((await problemOf(t.sut.requestCode('ada@example.com', client))).code).toBe('mail_unavailable');
@@ -286,10 +312,31 @@ describe('OtpService', () => {
       await expect(t.sut.requestCode('ada@example.com', client)).resolves.toBeDefined();
     });
 
+    it('answers a recipient the server refuses for good as it answers any other, and keeps its limits spent', async () => {
+      t = await buildSut({ OTP_RESEND_COOLDOWN_SECONDS: '60' });
+      t.transport.failNext = new MailRefusedError('550 5.1.1 no such mailbox');
+      const ticket = await t.sut.requestCode('nobody@example.com', client);
+      expect(Object.keys(ticket).sort()).toEqual(['codeLength', 'expiresAt', 'resendAvailableAt', 'sessionId']);
+      expect((await problemOf(t.sut.requestCode('nobody@example.com', client))).code).toBe('otp_resend_too_soon');
+      const events = await t.dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
+      expect(events.map((event) => event.type)).toEqual(['otp.requested', 'otp.send_failed', 'rate_limit.hit']);
+      expect(events[1].details).toMatchObject({ reason: '550 5.1.1 no such mailbox' });
+    });
+
+    it('keeps the limits a mail spent and its request on record when what follows the hand-off fails', async () => {
+      t = await buildSut({ OTP_RESEND_COOLDOWN_SECONDS: '60' });
+      t.transport.afterHandOver = () => t.dataSource.query('ALTER TABLE audit_events RENAME TO audit_events_aside');
+      await expect(t.sut.requestCode('ada@example.com', client)).resolves.toBeDefined();
+      t.transport.afterHandOver = undefined;
+      await t.dataSource.query('ALTER TABLE audit_events_aside RENAME TO audit_events');
+      expect(await t.auditTypes()).toEqual(['otp.requested']);
+      expect((await problemOf(t.sut.requestCode('ada@example.com', client))).code).toBe('otp_resend_too_soon');
+    });
+
     it('leaves no usable code behind', async () => {
       t = await buildSut();
       const { sessionId } = await t.sut.requestCode('ada@example.com', client);
-      t.transport.failNext = true;
+      t.transport.failNext = new Error('connection refused');
       t.codes.queue.push('400001');
       expect((await problemOf(t.sut.resendCode(sessionId, client))).code).toBe('mail_unavailable');
       expect((await problemOf(t.sut.verifyCode(sessionId, '400001', client))).code).toBe('otp_invalid');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
+import { AuditRecord, AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
 import { SignedIn, TokensService } from '../auth/tokens.service';
 import { AppConfig } from '../config/app-config';
@@ -10,14 +10,22 @@ import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
+import { MailRefusedError } from '../mail/mail-transport';
 import { Metrics } from '../metrics/metrics';
-import { IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
+import { FailureBudget, IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
 import { UsersService } from '../users/users.service';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
 import { LoginRecords } from './login-records';
 
 type AddressLimit = 'address-cooldown' | 'address-hourly' | 'address-failures';
+
+const MINUTE_MS = 60_000;
+/** The address lock: 15 minutes at first, doubling with each further wrong code up to an hour. */
+const FIRST_LOCK_MS = 15 * MINUTE_MS;
+const MAX_LOCK_MS = 60 * MINUTE_MS;
+/** NIST SP 800-63B: at most 100 failed attempts in a row; from then on each one locks for the whole window. */
+const MAX_FAILURES_IN_A_ROW = 100;
 
 export interface LoginTicket {
   sessionId: string;
@@ -65,8 +73,7 @@ export class OtpService {
     const loginId = this.loginIdOrExpired(sessionId);
     const now = this.clock.now();
     const hash = this.secrets.hashCode(sessionId, code);
-    const budget = { maxFailed: this.config.otp.maxFailedPerAddress, windowMs: this.config.otp.failedWindowSeconds * 1000 };
-    const result = await this.store.verify(loginId.address, loginId.secret, hash, budget, now);
+    const result = await this.store.verify(loginId.address, loginId.secret, hash, this.failureBudget, now);
     const details = { loginId: sessionId };
 
     switch (result.outcome) {
@@ -88,8 +95,13 @@ export class OtpService {
       }
       case 'verified':
         this.metrics.otpCodes.inc({ outcome: 'verified' });
-        return this.signIn(result.email, sessionId, client);
+        return this.signIn(result.email, loginId, client);
     }
+  }
+
+  private get failureBudget(): FailureBudget {
+    const otp = this.config.otp;
+    return { maxFailed: otp.maxFailedPerAddress, windowMs: otp.failedWindowSeconds * 1000, firstLockMs: FIRST_LOCK_MS, maxLockMs: MAX_LOCK_MS, maxInARow: MAX_FAILURES_IN_A_ROW };
   }
 
   private get issueLimits(): IssueLimits {
@@ -119,42 +131,57 @@ export class OtpService {
         throw await this.refuse('address-cooldown', loginId.address, knownEmail, client, result.retryAt, now);
       case 'hourly_limit':
         throw await this.refuse('address-hourly', loginId.address, knownEmail, client, result.retryAt, now);
+      case 'locked':
+        throw await this.refuse('address-failures', loginId.address, knownEmail, client, result.retryAt, now);
     }
 
     const email = result.email;
     const details = { loginId: sessionId, resend };
-    try {
-      const signInUrl = `${this.config.http.publicUrl}/login/link?${new URLSearchParams({ session: sessionId, code })}`;
-      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, signInUrl, acceptLanguage: client.locale });
-    } catch (error) {
-      await this.store.discardCode(loginId.address, loginId.secret, stored.hash);
-      this.logger.warn({ msg: `Mail hand-off failed (${(error as Error).message}); the code was withdrawn`, requestId: client.requestId });
-      await this.audit.record([
-        { type: 'otp.requested', email, client, details },
-        { type: 'otp.send_failed', email, client, details: { ...details, reason: (error as Error).message.slice(0, 200) } },
-      ]);
-      throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
-    }
+    // Recorded before the hand-off: once the mail is out, its request is on record whatever fails next.
+    const tokenId = randomUUID();
+    await this.recordRequested(tokenId, loginId, email, stored, now, client, details);
+    const outcome = await this.handOver(tokenId, loginId, email, code, stored, client, details);
+    const event: AuditRecord =
+      outcome === 'sent'
+        ? { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } }
+        : { type: 'otp.send_failed', email, client, details: { ...details, reason: outcome.reason } };
+    // The limits the mail spent stay spent even if this write fails: nothing is given back after a hand-off.
+    await this.audit.record([event]).catch((error: Error) => this.logger.error({ msg: `The outcome of a code mail could not be audited: ${error.message}`, requestId: client.requestId }));
+    this.metrics.otpCodes.inc({ outcome: outcome === 'sent' ? 'sent' : 'refused' });
 
-    await this.recordIssued(loginId, email, stored, now, client, details);
-    this.metrics.otpCodes.inc({ outcome: 'sent' });
-
+    // A recipient the server refuses for good gets the same answer as one it takes: no mailbox enumeration.
     return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
   }
 
-  /** The code's record and its audit events, together; if that fails the code is withdrawn too. */
-  private async recordIssued(loginId: LoginId, email: string, stored: StoredCode, now: number, client: ClientContext, details: { loginId: string; resend: boolean }): Promise<void> {
+  /** The code's record and its request event, together; if that fails nothing was mailed, so the code and its limits are given back. */
+  private async recordRequested(tokenId: string, loginId: LoginId, email: string, stored: StoredCode, now: number, client: ClientContext, details: IssueDetails): Promise<void> {
     try {
       await this.loginRecords.recordIssued(
-        { id: randomUUID(), userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
-        [
-          { type: 'otp.requested', email, client, details },
-          { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } },
-        ],
+        { id: tokenId, userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+        [{ type: 'otp.requested', email, client, details }],
       );
     } catch (error) {
       await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * Mails the code: 'sent', or the server's reason when it refused the address for good (the
+   * limits stay spent). An outage withdraws the code and gives its limits back, as nothing left.
+   */
+  private async handOver(tokenId: string, loginId: LoginId, email: string, code: string, stored: StoredCode, client: ClientContext, details: IssueDetails): Promise<'sent' | { reason: string }> {
+    try {
+      const signInUrl = `${this.config.http.publicUrl}/login/link?${new URLSearchParams({ session: details.loginId, code })}`;
+      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, signInUrl, acceptLanguage: client.locale });
+      return 'sent';
+    } catch (error) {
+      if (error instanceof MailRefusedError) return { reason: error.reason.slice(0, 200) };
+      await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
+      const reason = (error as Error).message.slice(0, 200);
+      this.logger.warn({ msg: `Mail hand-off failed (${reason}); the code was withdrawn`, requestId: client.requestId });
+      await this.loginRecords.recordWithdrawn(tokenId, [{ type: 'otp.send_failed', email, client, details: { ...details, reason } }]);
+      throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
     }
   }
 
@@ -177,10 +204,12 @@ export class OtpService {
     return new ProblemException('rate_limited', `${detail}; try again later.`, { retryAfterSeconds });
   }
 
-  private async signIn(email: string, loginId: string, client: ClientContext): Promise<SignedIn> {
+  /** Records the sign-in; if that fails, the login the right code ended is restored so its codes still work. */
+  private async signIn(email: string, id: LoginId, client: ClientContext): Promise<SignedIn> {
+    const loginId = formatLoginId(id);
     const opened = this.sessions.open(client);
     const sessionId = opened.session.id;
-    const { user, session } = await this.loginRecords.recordSignIn({
+    const recording = this.loginRecords.recordSignIn({
       email,
       loginId,
       at: opened.session.createdAt,
@@ -189,6 +218,10 @@ export class OtpService {
         { type: 'otp.verified', email, sessionId, client, details: { loginId } },
         { type: 'session.created', email, sessionId, client, details: { method: 'otp' } },
       ],
+    });
+    const { user, session } = await recording.catch(async (error: unknown) => {
+      await this.store.restoreLogin(id.address, id.secret, this.clock.now()).catch(() => undefined);
+      throw error;
     });
     await this.users.signedIn(user, opened.session.createdAt);
     return this.tokens.signedIn(user, session, opened.refreshToken);
@@ -200,6 +233,8 @@ export class OtpService {
     return loginId;
   }
 }
+
+type IssueDetails = { loginId: string; resend: boolean };
 
 function expired(): ProblemException {
   return new ProblemException('otp_expired', 'This sign-in has expired or was already used; ask for a new code.');

@@ -17,6 +17,9 @@ export const RECORD_ISSUED = `WITH token AS (
   VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL))
 INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_EVENTS_FROM('$7')}`;
 
+const RECORD_WITHDRAWN = `WITH withdrawn AS (DELETE FROM otp_tokens WHERE id = $1)
+INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_EVENTS_FROM('$2')}`;
+
 export const RECORD_SIGN_IN = `WITH signed_in AS (
   INSERT INTO users (id, email, name, last_submitted_form_data, created_at, updated_at, last_login_at)
   VALUES ($1, $2, NULL, NULL, $3, $3, $3)
@@ -54,6 +57,10 @@ export class PostgresLoginRecords implements LoginRecords {
       token.createdAt,
       this.auditJson(events),
     ]);
+  }
+
+  async recordWithdrawn(tokenId: string, events: AuditRecord[]): Promise<void> {
+    await this.statements.run('otp_record_withdrawn', RECORD_WITHDRAWN, [tokenId, this.auditJson(events)]);
   }
 
   async recordSignIn({ email, loginId, at, session, events }: SignInRecord): Promise<{ user: User; session: Session }> {

@@ -25,6 +25,13 @@ export class TransactionalLoginRecords implements LoginRecords {
     });
   }
 
+  async recordWithdrawn(tokenId: string, events: AuditRecord[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.otpTokens.delete(tokenId, manager);
+      await this.audit.record(events, manager);
+    });
+  }
+
   recordSignIn({ email, loginId, at, session: newSession, events }: SignInRecord): Promise<{ user: User; session: Session }> {
     return this.dataSource.transaction(async (manager) => {
       const user = await this.users.upsertSignIn(email, at, manager);

@@ -12,10 +12,25 @@ export interface IssueLimits {
   maxAttempts: number;
 }
 
-/** Failure budget of an address across all its logins. */
+/**
+ * Failure budget of an address across all its logins and client IPs. `maxFailed` wrong codes lock
+ * the address for `firstLockMs`; each further wrong code (one per lock) doubles the lock up to
+ * `maxLockMs`; from `maxInARow` on, every wrong code locks it for the whole window. Failures are
+ * forgotten `windowMs` after the last one, or after the lock it caused ends; a sign-in resets them.
+ */
 export interface FailureBudget {
   maxFailed: number;
   windowMs: number;
+  firstLockMs: number;
+  maxLockMs: number;
+  maxInARow: number;
+}
+
+/** How long the `failures`-th wrong code in a row locks the address (0: not at all). The Redis script mirrors it. */
+export function lockMsAfter(failures: number, budget: FailureBudget): number {
+  if (failures < budget.maxFailed) return 0;
+  if (failures >= budget.maxInARow) return Math.max(budget.windowMs, budget.maxLockMs);
+  return Math.min(budget.firstLockMs * 2 ** (failures - budget.maxFailed), budget.maxLockMs);
 }
 
 export type IssueResult =
@@ -23,6 +38,8 @@ export type IssueResult =
   | { outcome: 'cooldown'; retryAt: number }
   | { outcome: 'hourly_limit'; retryAt: number }
   | { outcome: 'unknown_login' }
+  /** The address is locked by its failure budget: no code is mailed to it. */
+  | { outcome: 'locked'; retryAt: number }
   /** The memory store is at its size limit. */
   | { outcome: 'store_full' };
 
@@ -33,6 +50,8 @@ export type VerifyResult =
   | { outcome: 'locked'; retryAt: number; email: string | null };
 
 export const HOUR_MS = 3_600_000;
+/** How long a login ended by a right code can still be restored. */
+export const RESTORABLE_MS = 60_000;
 
 /**
  * Live one-time-code logins, at most one per address, and the per-address counters around them.
@@ -47,8 +66,17 @@ export abstract class OtpStore {
   /** Adds a code to a live login, keeping its newest `maxLiveCodes` codes. */
   abstract addCode(address: string, loginId: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult>;
 
-  /** Checks a code hash against the login's live codes, spending one attempt when it is wrong. */
+  /**
+   * Checks a code hash against the login's live codes, spending one attempt when it is wrong. A
+   * right code ends the login, but it can be restored for a short while (`restoreLogin`).
+   */
   abstract verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult>;
+
+  /**
+   * Gives back a login that a right code ended, when what should have followed (recording the
+   * sign-in) failed, so the user keeps a usable code. Does nothing once a newer login started.
+   */
+  abstract restoreLogin(address: string, loginId: string, now: number): Promise<void>;
 
   /** Withdraws a code whose mail could not be sent, and gives its cooldown and hourly slot back. */
   abstract discardCode(address: string, loginId: string, codeHash: string): Promise<void>;

@@ -1,6 +1,7 @@
 // Each script touches only the keys of one address; they share a hash tag, so one slot.
 // KEYS: 1 login (hash: id, email, attempts, codes), 2 cooldown (until, ms), 3 sends (zset of
-// hash -> sent at), 4 failures (counter; field-less, expires with its window).
+// hash -> sent at), 4 failures (hash: n, locked_until, forget_at), 5 the login a
+// right code ended, kept RESTORABLE_MS in case its sign-in cannot be recorded.
 // Times are the caller's epoch ms; Redis TTLs only collect garbage.
 
 const LIVE_CODES = `
@@ -20,8 +21,18 @@ local function latest_expiry(codes)
 end
 `;
 
-const SEND_LIMITS = `
+const FAILURES = `
+local function failures_of(now)
+  local f = redis.call('HMGET', KEYS[4], 'n', 'locked_until', 'forget_at')
+  if not f[1] or tonumber(f[3]) <= now then return 0, 0 end
+  return tonumber(f[1]), tonumber(f[2])
+end
+`;
+
+const SEND_LIMITS = `${FAILURES}
 local function refused(now, max_per_hour)
+  local _, lock_end = failures_of(now)
+  if lock_end > now then return {'locked', lock_end} end
   local cooldown_until = tonumber(redis.call('GET', KEYS[2]) or '0')
   if cooldown_until > now then return {'cooldown', cooldown_until} end
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600000)
@@ -45,7 +56,7 @@ local now = tonumber(ARGV[5])
 local no = refused(now, tonumber(ARGV[7]))
 if no then return no end
 local expires_at = tonumber(ARGV[4])
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[5])
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'email', ARGV[2], 'attempts', ARGV[8], 'codes', cjson.encode({{ARGV[3], expires_at}}))
 redis.call('PEXPIRE', KEYS[1], math.max(1, expires_at - now))
 return {'issued', record_send(now, ARGV[3], tonumber(ARGV[6])), ARGV[2]}
@@ -67,31 +78,55 @@ redis.call('PEXPIRE', KEYS[1], math.max(1, latest_expiry(codes) - now))
 return {'issued', record_send(now, ARGV[2], tonumber(ARGV[5])), login[2]}
 `;
 
-/** ARGV: loginId, codeHash, now, maxFailed, failureWindowMs */
-export const VERIFY = `${LIVE_CODES}
+/**
+ * ARGV: loginId, codeHash, now, maxFailed, failureWindowMs, firstLockMs, maxLockMs, maxInARow,
+ * restorableMs. The lock schedule is lockMsAfter() in otp-store.ts.
+ */
+export const VERIFY = `${LIVE_CODES}${FAILURES}
 local now = tonumber(ARGV[3])
-local max_failed = tonumber(ARGV[4])
-local failures = tonumber(redis.call('GET', KEYS[4]) or '0')
-if failures >= max_failed then
-  return {'locked', now + math.max(1, redis.call('PTTL', KEYS[4])), redis.call('HGET', KEYS[1], 'email')}
-end
+local failures, lock_end = failures_of(now)
+if lock_end > now then return {'locked', lock_end, redis.call('HGET', KEYS[1], 'email')} end
 local login = redis.call('HMGET', KEYS[1], 'id', 'email', 'codes')
 if login[1] ~= ARGV[1] then return {'expired'} end
 local codes = live_codes(login[3], now)
 if #codes == 0 then redis.call('DEL', KEYS[1]) return {'expired'} end
 for _, code in ipairs(codes) do
   if code[1] == ARGV[2] then
-    redis.call('DEL', KEYS[1], KEYS[4])
+    redis.call('RENAME', KEYS[1], KEYS[5])
+    redis.call('HSET', KEYS[5], 'restorable_until', now + tonumber(ARGV[9]))
+    redis.call('PEXPIRE', KEYS[5], ARGV[9])
+    redis.call('DEL', KEYS[4])
     return {'verified', login[2]}
   end
 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', -1)
 if attempts <= 0 then redis.call('DEL', KEYS[1]) end
-failures = redis.call('INCR', KEYS[4])
-if failures == 1 then redis.call('PEXPIRE', KEYS[4], ARGV[5]) end
-local locked_until = -1
-if failures >= max_failed then locked_until = now + math.max(1, redis.call('PTTL', KEYS[4])) end
-return {'invalid', math.max(0, attempts), locked_until, login[2]}
+failures = failures + 1
+local max_failed, window = tonumber(ARGV[4]), tonumber(ARGV[5])
+local lock_ms = 0
+if failures >= tonumber(ARGV[8]) then
+  lock_ms = math.max(window, tonumber(ARGV[7]))
+elseif failures >= max_failed then
+  lock_ms = math.min(tonumber(ARGV[6]) * 2 ^ (failures - max_failed), tonumber(ARGV[7]))
+end
+local new_lock_end = -1
+if lock_ms > 0 then new_lock_end = now + lock_ms end
+local forget_at = math.max(new_lock_end, now) + window
+redis.call('HSET', KEYS[4], 'n', failures, 'locked_until', math.max(new_lock_end, 0), 'forget_at', forget_at)
+redis.call('PEXPIRE', KEYS[4], forget_at - now)
+return {'invalid', math.max(0, attempts), new_lock_end, login[2]}
+`;
+
+/** ARGV: loginId, now */
+export const RESTORE_LOGIN = `${LIVE_CODES}
+local ended = redis.call('HMGET', KEYS[5], 'id', 'codes', 'restorable_until')
+if redis.call('EXISTS', KEYS[1]) == 1 or ended[1] ~= ARGV[1] or tonumber(ended[3]) <= tonumber(ARGV[2]) then return 0 end
+local codes = live_codes(ended[2], tonumber(ARGV[2]))
+if #codes == 0 then redis.call('DEL', KEYS[5]) return 0 end
+redis.call('RENAME', KEYS[5], KEYS[1])
+redis.call('HDEL', KEYS[1], 'restorable_until')
+redis.call('PEXPIRE', KEYS[1], math.max(1, latest_expiry(codes) - tonumber(ARGV[2])))
+return 1
 `;
 
 /** ARGV: loginId, codeHash */

@@ -1,6 +1,6 @@
-import { FailureBudget, IssueLimits, IssueResult, OtpStore, StoredCode, VerifyResult } from './otp-store';
+import { FailureBudget, IssueLimits, IssueResult, OtpStore, RESTORABLE_MS, StoredCode, VerifyResult } from './otp-store';
 import { RedisClient } from './redis-client';
-import { ADD_CODE, DISCARD_CODE, START_LOGIN, VERIFY } from './redis-otp.scripts';
+import { ADD_CODE, DISCARD_CODE, RESTORE_LOGIN, START_LOGIN, VERIFY } from './redis-otp.scripts';
 
 type ScriptReply = (string | number | null)[];
 
@@ -9,6 +9,7 @@ interface OtpCommands {
   otpAddCode(...args: (string | number)[]): Promise<ScriptReply>;
   otpVerify(...args: (string | number)[]): Promise<ScriptReply>;
   otpDiscardCode(...args: (string | number)[]): Promise<ScriptReply>;
+  otpRestoreLogin(...args: (string | number)[]): Promise<ScriptReply>;
 }
 
 /** The production store: one Lua script per operation, so each is atomic across instances. */
@@ -20,10 +21,11 @@ export class RedisOtpStore extends OtpStore {
     private readonly keyPrefix: string,
   ) {
     super();
-    redis.defineCommand('otpStartLogin', { numberOfKeys: 4, lua: START_LOGIN });
-    redis.defineCommand('otpAddCode', { numberOfKeys: 4, lua: ADD_CODE });
-    redis.defineCommand('otpVerify', { numberOfKeys: 4, lua: VERIFY });
-    redis.defineCommand('otpDiscardCode', { numberOfKeys: 4, lua: DISCARD_CODE });
+    redis.defineCommand('otpStartLogin', { numberOfKeys: 5, lua: START_LOGIN });
+    redis.defineCommand('otpAddCode', { numberOfKeys: 5, lua: ADD_CODE });
+    redis.defineCommand('otpVerify', { numberOfKeys: 5, lua: VERIFY });
+    redis.defineCommand('otpDiscardCode', { numberOfKeys: 5, lua: DISCARD_CODE });
+    redis.defineCommand('otpRestoreLogin', { numberOfKeys: 5, lua: RESTORE_LOGIN });
     this.commands = redis as unknown as OtpCommands;
   }
 
@@ -57,7 +59,18 @@ export class RedisOtpStore extends OtpStore {
   }
 
   async verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult> {
-    const [outcome, first, second, third] = await this.commands.otpVerify(...this.keys(address), loginId, codeHash, now, budget.maxFailed, budget.windowMs);
+    const [outcome, first, second, third] = await this.commands.otpVerify(
+      ...this.keys(address),
+      loginId,
+      codeHash,
+      now,
+      budget.maxFailed,
+      budget.windowMs,
+      budget.firstLockMs,
+      budget.maxLockMs,
+      budget.maxInARow,
+      RESTORABLE_MS,
+    );
     switch (outcome) {
       case 'verified':
         return { outcome, email: String(first) };
@@ -68,6 +81,10 @@ export class RedisOtpStore extends OtpStore {
       default:
         return { outcome: 'expired' };
     }
+  }
+
+  async restoreLogin(address: string, loginId: string, now: number): Promise<void> {
+    await this.commands.otpRestoreLogin(...this.keys(address), loginId, now);
   }
 
   async discardCode(address: string, loginId: string, codeHash: string): Promise<void> {
@@ -84,9 +101,9 @@ export class RedisOtpStore extends OtpStore {
     return 0;
   }
 
-  private keys(address: string): [string, string, string, string] {
+  private keys(address: string): [string, string, string, string, string] {
     const base = `${this.keyPrefix}{${address}}`;
-    return [`${base}:login`, `${base}:cooldown`, `${base}:sends`, `${base}:failures`];
+    return [`${base}:login`, `${base}:cooldown`, `${base}:sends`, `${base}:failure-budget`, `${base}:ended-login`];
   }
 }
 
@@ -96,6 +113,7 @@ function issueResult([outcome, at, email]: ScriptReply): IssueResult {
       return { outcome, resendAvailableAt: Number(at), email: String(email) };
     case 'cooldown':
     case 'hourly_limit':
+    case 'locked':
       return { outcome, retryAt: Number(at) };
     default:
       return { outcome: 'unknown_login' };

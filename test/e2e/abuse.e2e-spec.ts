@@ -134,7 +134,7 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
     beforeAll(async () => {
       a = await startTestApp({
         backend: 'postgres-redis',
-        env: { RATE_LIMIT_PER_IP_PER_MINUTE: '1000', OTP_MAX_ATTEMPTS: '100', OTP_MAX_FAILED_PER_ADDRESS: '1000', OTP_RESEND_COOLDOWN_SECONDS: '60' },
+        env: { RATE_LIMIT_PER_IP_PER_MINUTE: '1000', OTP_MAX_ATTEMPTS: '100', OTP_MAX_FAILED_PER_ADDRESS: '100', OTP_RESEND_COOLDOWN_SECONDS: '60' },
       });
       b = await startTestApp({ backend: 'postgres-redis', sameDeploymentAs: a, sink: a.sink });
     });

@@ -73,14 +73,14 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
       Array.from({ length: 300 }, async (_, i) => {
         const address = randomBytes(12).toString('base64url');
         await store.startLogin(address, `login-${i}`, `user${i}@example.com`, { hash: 'h', expiresAt: now + MINUTE }, limits, now);
-        await store.verify(address, `login-${i}`, 'wrong', { maxFailed: 20, windowMs: MINUTE }, now);
+        await store.verify(address, `login-${i}`, 'wrong', { maxFailed: 20, windowMs: MINUTE, firstLockMs: MINUTE, maxLockMs: MINUTE, maxInARow: 100 }, now);
       }),
     );
 
     const addresses = await keysByHashTag(client, `${prefix}*`);
     expect(addresses.size).toBe(300);
     for (const { keys, nodes } of addresses.values()) {
-      expect(keys.map((key) => key.slice(key.lastIndexOf(':') + 1)).sort()).toEqual(['cooldown', 'failures', 'login', 'sends']);
+      expect(keys.map((key) => key.slice(key.lastIndexOf(':') + 1)).sort()).toEqual(['cooldown', 'failure-budget', 'login', 'sends']);
       expect(nodes.size).toBe(1);
     }
     expect(nodesUsed(addresses)).toBe(MASTERS);

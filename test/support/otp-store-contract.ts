@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { IssueLimits, OtpStore } from '../../src/store/otp-store';
+import { FailureBudget, IssueLimits, OtpStore, RESTORABLE_MS } from '../../src/store/otp-store';
 
 export interface OtpStoreUnderTest {
   store: OtpStore;
@@ -7,7 +7,7 @@ export interface OtpStoreUnderTest {
 }
 
 const LIMITS: IssueLimits = { cooldownMs: 0, maxPerHour: 100, maxLiveCodes: 3, maxAttempts: 5 };
-const BUDGET = { maxFailed: 1000, windowMs: 60_000 };
+const BUDGET: FailureBudget = { maxFailed: 100, windowMs: 60_000, firstLockMs: 60_000, maxLockMs: 60_000, maxInARow: 100 };
 const MINUTE = 60_000;
 
 /**
@@ -100,7 +100,7 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
   });
 
   it('locks the address after its failure budget across logins, and a success resets it', async () => {
-    const budget = { maxFailed: 3, windowMs: 60_000 };
+    const budget = { ...BUDGET, maxFailed: 3 };
     await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
     await store.verify(address, 'l1', 'x', budget, now);
     expect((await store.verify(address, 'l1', 'h1', budget, now)).outcome).toBe('verified');
@@ -116,14 +116,49 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
     expect((locked as { retryAt: number }).retryAt).toBeGreaterThan(now + 50_000);
   });
 
-  it('lifts the address lock when the failure window has passed', async () => {
-    const budget = { maxFailed: 1, windowMs: 300 };
-    now = Date.now();
-    await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
+  it('locks an address for longer with each wrong code past its budget, then for the whole window, and refuses it codes meanwhile', async () => {
+    const budget = { maxFailed: 2, windowMs: 10 * MINUTE, firstLockMs: MINUTE, maxLockMs: 4 * MINUTE, maxInARow: 6 };
+    const limits = { ...LIMITS, maxAttempts: 100 };
+    await store.startLogin(address, 'l1', 'ada@example.com', code('h1', 60 * MINUTE), limits, now);
+    expect(await store.verify(address, 'l1', 'x', budget, now)).toMatchObject({ outcome: 'invalid', addressLockedUntil: null });
+    // Each wrong code past the budget locks for twice as long as the last (1, 2, 4, 4 minutes), and from the
+    // sixth in a row for the whole window; while locked nothing is counted and no code is issued.
+    for (const lockMs of [MINUTE, 2 * MINUTE, 4 * MINUTE, 4 * MINUTE, 10 * MINUTE]) {
+      const wrong = await store.verify(address, 'l1', 'x', budget, now);
+      expect(wrong).toMatchObject({ outcome: 'invalid', addressLockedUntil: now + lockMs });
+      expect(await store.verify(address, 'l1', 'h1', budget, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs, email: 'ada@example.com' });
+      expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs });
+      expect(await store.addCode(address, 'l1', code('h2'), limits, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs });
+      now += lockMs;
+    }
+    expect(await store.verify(address, 'l1', 'h1', budget, now)).toEqual({ outcome: 'verified', email: 'ada@example.com' });
+  });
+
+  it('forgets failures a window after the last one, or after the lock it caused', async () => {
+    const budget = { ...BUDGET, maxFailed: 2, windowMs: 10 * MINUTE, firstLockMs: MINUTE, maxLockMs: 4 * MINUTE };
+    await store.startLogin(address, 'l1', 'ada@example.com', code('h1', 60 * MINUTE), LIMITS, now);
     await store.verify(address, 'l1', 'x', budget, now);
-    expect((await store.verify(address, 'l1', 'h1', budget, Date.now())).outcome).toBe('locked');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect((await store.verify(address, 'l1', 'h1', budget, Date.now())).outcome).toBe('verified');
+    expect(await store.verify(address, 'l1', 'x', budget, now + 9 * MINUTE)).toMatchObject({ outcome: 'invalid', addressLockedUntil: now + 10 * MINUTE });
+    const forgotten = now + 10 * MINUTE + 10 * MINUTE;
+    expect(await store.verify(address, 'l1', 'x', budget, forgotten - 1)).toMatchObject({ outcome: 'invalid', addressLockedUntil: forgotten - 1 + 2 * MINUTE });
+    await store.startLogin(address, 'l2', 'ada@example.com', code('h2', 60 * MINUTE), LIMITS, forgotten + 12 * MINUTE);
+    expect(await store.verify(address, 'l2', 'x', budget, forgotten + 12 * MINUTE)).toMatchObject({ outcome: 'invalid', addressLockedUntil: null });
+  });
+
+  it('restores a login that a right code ended, with its codes and attempts, unless a newer one started', async () => {
+    await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), LIMITS, now);
+    await store.verify(address, 'l1', 'x', BUDGET, now);
+    expect((await store.verify(address, 'l1', 'h1', BUDGET, now)).outcome).toBe('verified');
+    await store.restoreLogin(address, 'l1', now + 1000);
+    expect(await store.verify(address, 'l1', 'y', BUDGET, now + 1000)).toMatchObject({ outcome: 'invalid', attemptsRemaining: 3 });
+    expect((await store.verify(address, 'l1', 'h1', BUDGET, now + 1000)).outcome).toBe('verified');
+
+    await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), LIMITS, now);
+    await store.restoreLogin(address, 'l1', now + 1000);
+    expect(await store.verify(address, 'l1', 'h1', BUDGET, now + 1000)).toEqual({ outcome: 'expired' });
+    expect((await store.verify(address, 'l2', 'h2', BUDGET, now + 1000)).outcome).toBe('verified');
+    await store.restoreLogin(address, 'l2', now + 1000 + RESTORABLE_MS);
+    expect(await store.verify(address, 'l2', 'h2', BUDGET, now + 1000 + RESTORABLE_MS)).toEqual({ outcome: 'expired' });
   });
 
   it('lets exactly one of 50 concurrent right guesses succeed', async () => {
