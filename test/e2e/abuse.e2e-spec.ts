@@ -61,7 +61,7 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       }
     });
 
-    it('locks verification for the address after its failure budget, across logins; a new code does not reset it', async () => {
+    it('locks the address for 15 minutes after its failure budget, across logins, and mails it no code meanwhile', async () => {
       const email = uniqueEmail('budget');
       const first = await requestCode(app, email);
       expect((await verify(app, first.sessionId, wrong(first.code))).body).toMatchObject({ code: 'otp_invalid', attemptsRemaining: 4 });
@@ -69,7 +69,10 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       const third = await verify(app, first.sessionId, wrong(first.code));
       expect(third.body).toMatchObject({ code: 'otp_invalid', attemptsRemaining: 2 });
 
-      expectRetryAfter(await verify(app, first.sessionId, first.code), 'rate_limited', 86_000, 86_400);
+      expectRetryAfter(await verify(app, first.sessionId, first.code), 'rate_limited', 895, 900);
+      const mailed = app.sink.messagesTo(email).length;
+      expectRetryAfter(await send(app, email), 'rate_limited', 895, 900);
+      expect(app.sink.messagesTo(email)).toHaveLength(mailed);
       const types = (await auditEvents(app, 'email = $1', [email])).map((event) => event.type);
       expect(types).toEqual(['otp.requested', 'otp.sent', 'otp.failed', 'otp.failed', 'otp.failed', 'otp.locked', 'rate_limit.hit']);
     });
