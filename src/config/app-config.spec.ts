@@ -1,9 +1,13 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from './app-config';
 
 const PRODUCTION = {
   NODE_ENV: 'production',
   SECRET_KEY: 'k'.repeat(48),
   JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----',
+  MAIL_SERVER: 'smtp.example.com',
 };
 
 function refusal(env: Record<string, string>): string {
@@ -39,7 +43,7 @@ describe('loadConfig', () => {
   });
 
   it('accepts FLASK_ENV as an alias of NODE_ENV', () => {
-    expect(loadConfig({ FLASK_ENV: 'production', SECRET_KEY: 'k'.repeat(48), JWT_PRIVATE_KEY: 'x' }).env).toBe('production');
+    expect(loadConfig({ FLASK_ENV: 'production', SECRET_KEY: 'k'.repeat(48), JWT_PRIVATE_KEY: 'x', MAIL_SERVER: 'smtp.example.com' }).env).toBe('production');
   });
 
   it.each([
@@ -162,5 +166,80 @@ describe('loadConfig', () => {
     it('keeps a plain REDIS_URL a single Redis', () => {
       expect(loadConfig({ REDIS_URL: 'rediss://default:pw@cache.example.com:6380/0' }).redis).toMatchObject({ url: 'rediss://default:pw@cache.example.com:6380/0', cluster: undefined, sentinel: undefined });
     });
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each(['true', 'TRUE', 'yes', 'on'])('refuses %j, which would let any client pick its own IP, in one line naming it', (value) => {
+    const message = refusal({ TRUST_PROXY: value });
+    expect(message).toMatch(/^TRUST_PROXY /);
+    expect(message).not.toContain('\n');
+  });
+});
+
+describe('mail configuration', () => {
+  it.each([undefined, '', '  '])('refuses to start in production with MAIL_SERVER %j, in one line naming it', (server) => {
+    const message = refusal({ ...PRODUCTION, MAIL_SERVER: server } as Record<string, string>);
+    expect(message).toMatch(/^MAIL_SERVER is required in production/);
+    expect(message).not.toContain('\n');
+  });
+
+  it('keeps the development mailbox outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).mail.server).toBeUndefined();
+  });
+
+  it.each([
+    ['login@example.com', 'login@example.com'],
+    ['no-reply@localhost', 'no-reply@localhost'],
+    ['"Bücher & Co., Anmeldung" <login@example.com>', '"Bücher & Co., Anmeldung" <login@example.com>'],
+    ['Ops (login) <login@bücher.de>', 'Ops (login) <login@bücher.de>'],
+  ])('takes MAIL_DEFAULT_SENDER %j', (value, sender) => {
+    expect(loadConfig({ MAIL_DEFAULT_SENDER: value }).mail.defaultSender).toBe(sender);
+  });
+
+  it.each(['nobody', 'a@example.com, b@example.com', 'Name <nobody>', '"Unclosed <login@example.com>', 'Two <a@example.com> <b@example.com>', 'login@example.com\nBcc: x@example.com'])(
+    'refuses MAIL_DEFAULT_SENDER %j in one line naming it',
+    (value) => {
+      const message = refusal({ MAIL_DEFAULT_SENDER: value });
+      expect(message).toMatch(/^MAIL_DEFAULT_SENDER must be/);
+      expect(message).not.toContain('\n');
+    },
+  );
+});
+
+describe('the development SECRET_KEY', () => {
+  const startedIn = process.cwd();
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'secret-key-'));
+    process.chdir(dir);
+  });
+  afterEach(() => {
+    process.chdir(startedIn);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is generated once into ./data, readable by its owner only, and the same on every later load', () => {
+    const first = loadConfig({}).secretKey;
+    const second = loadConfig({ NODE_ENV: 'test' }).secretKey;
+
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(second.equals(first)).toBe(true);
+    expect(statSync(join(dir, 'data', 'secret-key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('is never generated in production', () => {
+    const withoutKey = Object.fromEntries(Object.entries(PRODUCTION).filter(([name]) => name !== 'SECRET_KEY'));
+    expect(refusal(withoutKey)).toMatch(/^SECRET_KEY is required in production/);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('refuses a key file it did not write, in one line naming SECRET_KEY', () => {
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'secret-key'), 'short\n');
+    const message = refusal({});
+    expect(message).toMatch(/^SECRET_KEY is unset and/);
+    expect(message).not.toContain('\n');
   });
 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { isMailbox } from '../mail/mime-message';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isMailbox } from '../mail/mailbox';
 import { ConfigError, EnvReader } from './env-reader';
 
 export { ConfigError } from './env-reader';
@@ -68,7 +70,7 @@ export interface JwtConfig {
 
 export interface AppConfig {
   env: NodeEnv;
-  http: { port: number; host: string; trustProxy: boolean | number | string; publicUrl: string; corsOrigins: string[] };
+  http: { port: number; host: string; trustProxy: false | number | string; publicUrl: string; corsOrigins: string[] };
   /** Keys every HMAC of the service (codes, address tags, refresh tokens, cookies). */
   secretKey: Buffer;
   database: DatabaseConfig;
@@ -126,19 +128,20 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
     redis: readRedis(env),
     redisFallback: env.oneOf('REDIS_FALLBACK', ['memory', 'fail'], production ? 'fail' : 'memory'),
     otpStore: env.oneOf('OTP_STORE', ['auto', 'redis', 'memory'], 'auto'),
-    memoryStoreMaxEntries: env.int('OTP_MEMORY_MAX_ENTRIES', 1_000_000, 1, 100_000_000),
+    memoryStoreMaxEntries: env.int('OTP_MEMORY_MAX_ENTRIES', 100_000, 1, 100_000_000),
     otp: {
       ttlSeconds: env.int('OTP_TTL_SECONDS', 300, 1, 600),
       length: env.int('OTP_LENGTH', 6, 6, 10),
       maxAttempts: env.int('OTP_MAX_ATTEMPTS', 5, 1, 100),
       maxLiveCodes: env.int('OTP_MAX_LIVE_CODES', 3, 1, 10),
-      maxFailedPerAddress: env.int('OTP_MAX_FAILED_PER_ADDRESS', 20, 1, 100_000),
+      // NIST SP 800-63B: at most 100 failed attempts in a row.
+      maxFailedPerAddress: env.int('OTP_MAX_FAILED_PER_ADDRESS', 20, 1, 100),
       failedWindowSeconds: env.int('OTP_FAILED_WINDOW_SECONDS', 86_400, 1, 31_536_000),
       resendCooldownSeconds: env.int('OTP_RESEND_COOLDOWN_SECONDS', 60, 0, 3600),
       maxPerHour: env.int('OTP_MAX_PER_HOUR', 5, 1, 1_000_000),
     },
     rateLimit: readRateLimits(env),
-    mail: readMail(env),
+    mail: readMail(env, production),
     jwt: {
       issuer: env.string('JWT_ISSUER', publicUrl),
       audience: env.string('JWT_AUDIENCE', publicUrl),
@@ -173,12 +176,38 @@ function readSecretKey(env: EnvReader, production: boolean): Buffer {
   const value = env.raw('SECRET_KEY');
   if (value === undefined) {
     if (production) throw new ConfigError('SECRET_KEY', 'is required in production (at least 32 bytes of random text)');
-    return randomBytes(32);
+    return developmentSecretKey(DEVELOPMENT_SECRET_KEY_FILE);
   }
   if (PLACEHOLDER_SECRETS.test(value.trim())) throw new ConfigError('SECRET_KEY', 'is a placeholder; generate one with `openssl rand -hex 32`');
   if (production && Buffer.byteLength(value) < 32) throw new ConfigError('SECRET_KEY', 'must be at least 32 bytes in production');
   if (Buffer.byteLength(value) < 16) throw new ConfigError('SECRET_KEY', 'must be at least 16 bytes');
   return Buffer.from(value, 'utf8');
+}
+
+const DEVELOPMENT_SECRET_KEY_FILE = './data/secret-key';
+
+/**
+ * Without SECRET_KEY outside production: 32 random bytes, generated once into `file` and reused,
+ * so a restart can still verify the audit seals. Written as hex, the file's text also works as
+ * SECRET_KEY. Processes starting together may race to create it: each writes its own candidate
+ * and links it into place, and the first link wins.
+ */
+function developmentSecretKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const candidate = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(candidate, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    try {
+      linkSync(candidate, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(candidate);
+    }
+  }
+  const text = readFileSync(file, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new ConfigError('SECRET_KEY', `is unset and ${file} does not hold a generated key (64 hex digits): delete the file or set SECRET_KEY`);
+  return Buffer.from(text, 'utf8');
 }
 
 function readDatabase(env: EnvReader): DatabaseConfig {
@@ -274,9 +303,10 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
-function readMail(env: EnvReader): MailConfig {
+function readMail(env: EnvReader, production: boolean): MailConfig {
   const useSsl = env.bool('MAIL_USE_SSL', false);
   const server = env.raw('MAIL_SERVER');
+  if (production && !server) throw new ConfigError('MAIL_SERVER', 'is required in production: without it every code would go to the log and ./data/outbox');
   return {
     server: server || undefined,
     port: env.int('MAIL_PORT', useSsl ? 465 : 25, 1, 65535),
@@ -308,14 +338,14 @@ function readPrivateKeyText(env: EnvReader, production: boolean): string | undef
   return text?.replace(/\\n/g, '\n');
 }
 
-function readTrustProxy(env: EnvReader): boolean | number | string {
+/** `true` would trust whatever X-Forwarded-For a client sends, so any client could pick its own IP. */
+function readTrustProxy(env: EnvReader): false | number | string {
   const value = env.raw('TRUST_PROXY');
   if (value === undefined || /^(false|0|no|off)$/i.test(value)) return false;
-  if (/^(true|yes|on)$/i.test(value)) return true;
   if (/^\d+$/.test(value)) return Number(value);
   const entries = value.split(',').map((entry) => entry.trim());
   if (entries.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return entries.join(',');
-  throw new ConfigError('TRUST_PROXY', 'must be false, true, a hop count or a comma separated list of IPs/CIDRs');
+  throw new ConfigError('TRUST_PROXY', 'must be false, a hop count or a comma separated list of proxy IPs/CIDRs (true, trusting any sender, is refused)');
 }
 
 function isCronExpression(value: string): boolean {

@@ -6,14 +6,10 @@ import { DevMailboxTransport } from './dev-mailbox.transport';
 import { DevOutboxController } from './dev-outbox.controller';
 import { MailService } from './mail.service';
 import { MailTransport } from './mail-transport';
-import { SmtpMailTransport } from './smtp-mail.transport';
+import { mailerOptions, SmtpMailTransport } from './smtp-mail.transport';
 
 @Module({
-  imports: [
-    // SmtpMailTransport adds its own pooled transporter and passes MAIL_TIMEOUT_MS with each
-    // message; the default transporter is never used.
-    MailerModule.forRoot({ transport: { jsonTransport: true } }),
-  ],
+  imports: [MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => mailerOptions(config.mail) })],
   controllers: [DevOutboxController],
   providers: [
     {

@@ -5,7 +5,7 @@ import Handlebars from 'handlebars';
 import { AppConfig, ConfigError } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Metrics } from '../metrics/metrics';
-import { MailTransport } from './mail-transport';
+import { MailRefusedError, MailTransport } from './mail-transport';
 
 export interface LoginCodeMail {
   to: string;
@@ -56,6 +56,10 @@ export class MailService {
     return this.lastCheck.result;
   }
 
+  /**
+   * Resolves once the server took the message; rejects with MailRefusedError when it refused it
+   * for good, with any other error when the server could not be reached in time.
+   */
   async sendLoginCode(mail: LoginCodeMail): Promise<void> {
     const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
     const context = { code: mail.code, ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)), signInUrl: mail.signInUrl, lang: templates.lang };
@@ -65,7 +69,7 @@ export class MailService {
       await this.transport.send({ to: mail.to, subject, text: templates.text(context), html: templates.html({ ...context, subject }) });
       stopTimer({ outcome: 'sent' });
     } catch (error) {
-      stopTimer({ outcome: 'failed' });
+      stopTimer({ outcome: error instanceof MailRefusedError ? 'refused' : 'failed' });
       throw error;
     }
   }

@@ -1,72 +1,96 @@
-import { MailerService } from '@nestjs-modules/mailer';
-import { OnApplicationShutdown } from '@nestjs/common';
+import { MailerOptions, MailerService } from '@nestjs-modules/mailer';
 import { MailConfig } from '../config/app-config';
-import { MailTransport, OutgoingMail } from './mail-transport';
-import { composeMessage, Mailbox, parseMailbox } from './mime-message';
-import { SmtpConnectionPool } from './smtp-connection-pool';
+import { MailRefusedError, MailTransport, OutgoingMail } from './mail-transport';
+import { Mailbox, parseMailbox } from './mailbox';
 
 /** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
 const TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNRESET', 'EDNS']);
 const MIN_RETRY_BUDGET_MS = 200;
 /** Each connection carries one message at a time; a pool as wide as the usual concurrency. */
 const MAX_CONNECTIONS = 10;
-const TRANSPORTER = 'smtp';
+/** A 5xx reply to these commands refuses the message; one to AUTH or HELO is our configuration. */
+const MESSAGE_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+const MAX_REASON_LENGTH = 200;
 
-/** Mail to MAIL_SERVER through the mailer, over a pool of kept-open SMTP connections. */
-export class SmtpMailTransport extends MailTransport implements OnApplicationShutdown {
+/** Machine-sent mail (RFC 3834): vacation responders and Exchange must not answer it. */
+export const AUTOMATED_MAIL_HEADERS = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
+
+/** The mailer's options: nodemailer's pooled SMTP transport to MAIL_SERVER. */
+export function mailerOptions(config: MailConfig): MailerOptions {
+  return {
+    // Without MAIL_SERVER the development mailbox takes the mail and this transport is never used.
+    transport: config.server
+      ? {
+          pool: true,
+          maxConnections: MAX_CONNECTIONS,
+          host: config.server,
+          port: config.port,
+          secure: config.useSsl,
+          requireTLS: config.useTls,
+          ignoreTLS: !config.useTls && !config.useSsl,
+          auth: config.username ? { user: config.username, pass: config.password ?? '' } : undefined,
+          connectionTimeout: config.timeoutMs,
+          greetingTimeout: config.timeoutMs,
+          socketTimeout: config.timeoutMs,
+        }
+      : { jsonTransport: true },
+  };
+}
+
+/** Mail to MAIL_SERVER through the mailer and its pool of kept-open SMTP connections. */
+export class SmtpMailTransport extends MailTransport {
   readonly kind = 'smtp' as const;
   private readonly from: Mailbox;
-  private readonly pool: SmtpConnectionPool;
 
   constructor(
     private readonly mailer: MailerService,
     private readonly config: MailConfig,
   ) {
     super();
-    this.from = parseMailbox(config.defaultSender);
-    this.pool = new SmtpConnectionPool(
-      {
-        host: config.server,
-        port: config.port,
-        secure: config.useSsl,
-        requireTLS: config.useTls,
-        ignoreTLS: !config.useTls && !config.useSsl,
-        auth: config.username ? { user: config.username, pass: config.password ?? '' } : undefined,
-        connectionTimeout: config.timeoutMs,
-        greetingTimeout: config.timeoutMs,
-        socketTimeout: config.timeoutMs,
-      },
-      MAX_CONNECTIONS,
-    );
-    mailer.addTransporter(TRANSPORTER, this.pool);
+    // Validated at startup; nodemailer encodes the name and punycodes the domain.
+    this.from = parseMailbox(config.defaultSender)!;
   }
 
   /** Hands the message over, retrying a transient failure once, all within MAIL_TIMEOUT_MS. */
   async send(mail: OutgoingMail): Promise<void> {
     const deadline = Date.now() + this.config.timeoutMs;
-    // With the Message-ID given, nodemailer does not draw five random numbers for one of its own.
-    const message = { transporterName: TRANSPORTER, envelope: { from: this.from.address, to: [mail.to] }, ...composeMessage(this.from, mail) };
     try {
-      await this.mailer.sendMail({ ...message, timeout: this.config.timeoutMs });
+      await this.deliver(mail, this.config.timeoutMs);
     } catch (error) {
       const remaining = deadline - Date.now();
       if (!isTransient(error) || remaining < MIN_RETRY_BUDGET_MS) throw error;
-      await this.mailer.sendMail({ ...message, timeout: remaining });
+      await this.deliver(mail, remaining);
     }
   }
 
   async check(): Promise<void> {
-    await this.pool.verify().catch(() => {
-      throw new Error('the SMTP server did not accept a connection');
-    });
+    if (!(await this.mailer.verifyAllTransporters())) throw new Error('the SMTP server did not accept a connection');
   }
 
-  onApplicationShutdown(): void {
-    this.pool.close();
+  private async deliver({ to, subject, text, html }: OutgoingMail, timeout: number): Promise<void> {
+    try {
+      await this.mailer.sendMail({ from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout });
+    } catch (error) {
+      throw asRefusal(error) ?? error;
+    }
   }
 }
 
+interface SmtpError {
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  code?: string;
+}
+
 function isTransient(error: unknown): boolean {
-  const { responseCode, code } = error as { responseCode?: number; code?: string };
+  const { responseCode, code } = error as SmtpError;
   return (responseCode !== undefined && responseCode >= 400 && responseCode < 500) || (code !== undefined && TRANSIENT_CODES.has(code));
+}
+
+function asRefusal(error: unknown): MailRefusedError | undefined {
+  const { responseCode, response, command } = error as SmtpError;
+  if (responseCode === undefined || responseCode < 500 || responseCode > 599 || !command || !MESSAGE_COMMANDS.has(command)) return undefined;
+  const reply = typeof response === 'string' ? response.replace(/[\x00-\x1f\x7f\s]+/g, ' ').trim() : '';
+  return new MailRefusedError((reply || String(responseCode)).slice(0, MAX_REASON_LENGTH));
 }

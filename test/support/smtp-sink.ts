@@ -1,6 +1,7 @@
 import { AddressInfo, Server, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, SMTPServerOptions } from 'smtp-server';
 
 export interface ReceivedMail {
   to: string[];
@@ -10,6 +11,10 @@ export interface ReceivedMail {
   text: string;
   html: string;
   receivedAt: number;
+  /** RCPT TO addresses as the sink read them (it shows a punycode domain in Unicode). */
+  envelopeTo: string[];
+  /** The message exactly as received. */
+  raw: Buffer;
 }
 
 /**
@@ -27,15 +32,30 @@ export class SmtpSink {
   private server?: SMTPServer;
   private readonly sockets = new Set<Socket>();
   private waiters: (() => void)[] = [];
+  /**
+   * Recipients refused at RCPT TO, by lower-case address, with the reply code: 550 refuses the
+   * mailbox for good, 451 for now. Set before sending, e.g. `sink.refusedRecipients.set('ghost@example.com', 550)`.
+   */
+  readonly refusedRecipients = new Map<string, 550 | 451>();
+  /** Each MAIL FROM and RCPT TO command line exactly as the client sent it. */
+  readonly envelopeCommands: string[] = [];
 
   async start(): Promise<number> {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData: (stream, _session, callback) => {
+      logger: this.commandRecorder(),
+      onRcptTo: (address, _session, callback) => {
+        const refusal = this.refusedRecipients.get(address.address.toLowerCase());
+        if (refusal === 550) return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+        if (refusal === 451) return callback(Object.assign(new Error('4.2.0 mailbox busy, try again later'), { responseCode: 451 }));
+        callback();
+      },
+      onData: (stream, session, callback) => {
         if (this.mode === 'stall') return; // never answers: the client must time out
-        simpleParser(stream)
+        let raw: Buffer;
+        readAll(stream)
+          .then((received) => simpleParser((raw = received)))
           .then(async (parsed) => {
             if (this.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
             if (this.mode === 'reject') return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
@@ -52,6 +72,8 @@ export class SmtpSink {
               text: parsed.text ?? '',
               html: typeof parsed.html === 'string' ? parsed.html : '',
               receivedAt: Date.now(),
+              envelopeTo: session.envelope.rcptTo.map((recipient) => recipient.address),
+              raw,
             });
             callback();
             this.waiters.splice(0).forEach((wake) => wake());
@@ -76,6 +98,15 @@ export class SmtpSink {
   set mode(mode: SinkMode) {
     this.currentMode = mode;
     if (mode === 'close') for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** smtp-server logs each command line at debug level: the only place it shows them unaltered. */
+  private commandRecorder(): SMTPServerOptions['logger'] {
+    const ignore = () => undefined;
+    const debug = (entry: { tnx?: string }, _message: string, line?: string) => {
+      if (entry?.tnx === 'command' && typeof line === 'string' && /^(MAIL FROM|RCPT TO):/i.test(line)) this.envelopeCommands.push(line);
+    };
+    return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore, level: ignore } as unknown as SMTPServerOptions['logger'];
   }
 
   private get netServer(): Server {
@@ -119,4 +150,10 @@ export class SmtpSink {
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
