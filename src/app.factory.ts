@@ -47,7 +47,7 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
     clientErrorHandler: (_error: Error, socket: Socket) => {
       if (!socket.writable) return socket.destroy();
       const body = JSON.stringify(toProblem(new ProblemException('validation_failed', 'The HTTP request is malformed.')).body);
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`);
     },
   });
   // Everything that can be wrong with the configuration fails here, before Nest starts logging.
@@ -66,9 +66,10 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(headers);
     reply.header('x-request-id', request.id);
-    if (request.url.startsWith('/api/')) {
+    // The route the router chose, not the raw URL, which may spell the same path as `/%61pi/...`.
+    if (request.routeOptions.url?.startsWith('/api/')) {
       reply.header('cache-control', 'no-store');
-      if (hasBody(request) && !request.is404 && !isJson(request.headers['content-type'])) {
+      if (hasBody(request) && !isJson(request.headers['content-type'])) {
         throw new ProblemException('unsupported_media_type', 'Send the request body as application/json.');
       }
     }

@@ -6,12 +6,11 @@ import { Principal } from '../auth/principal';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
-import { AuditFilterDto, AuditQueryDto } from './dto/audit-query.dto';
+import { AUDIT_CURSOR, AuditFilterDto, AuditQueryDto } from './dto/audit-query.dto';
 
 const DEFAULT_LIMIT = 50;
 const USER_ACTIVITY: AuditEventType[] = ['session.created', 'session.revoked', 'refresh_token.reused'];
 const EXPORT_BATCH = 1000;
-const NUMERIC_ID = (value: unknown) => typeof value === 'string' && /^\d{1,19}$/.test(value);
 
 export interface AuditEventView {
   id: string;
@@ -36,7 +35,7 @@ export class AuditQueryService {
 
   async page(query: AuditQueryDto, reader: Principal, client: ClientContext): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const [beforeId] = (decodeCursor(query.cursor, [NUMERIC_ID]) ?? []) as string[];
+    const [beforeId] = (decodeCursor(query.cursor, AUDIT_CURSOR) ?? []) as string[];
     const filter = toFilter(query);
     const events = await this.events.page(filter, beforeId, limit + 1);
     const items = events.slice(0, limit).map(toView);

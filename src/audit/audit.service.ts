@@ -3,7 +3,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
-import { escapeControlCharacters } from '../common/text';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 
 export interface AuditRecord {
@@ -57,7 +56,7 @@ export class AuditService {
       userId: record.userId ?? null,
       email: record.email ?? null,
       ip: record.client?.ip ?? null,
-      userAgent: record.client?.userAgent ? escapeControlCharacters(record.client.userAgent) : null,
+      userAgent: record.client?.userAgent ?? null,
       sessionId: record.sessionId ?? null,
       requestId: record.client?.requestId ?? null,
       details: record.details ?? {},

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { storableText } from './text';
 
 /** Who is asking: recorded with every audit event. */
 export interface ClientContext {
@@ -9,17 +11,36 @@ export interface ClientContext {
   locale: string | null;
 }
 
+/** The user_agent columns (sessions, audit_events). */
 const MAX_USER_AGENT = 512;
+const MAX_LOCALE = 200;
+/** For a request whose socket closed before anyone asked for its peer. */
+const UNKNOWN_ADDRESS = '0.0.0.0';
 
 export function clientContextOf(request: FastifyRequest): ClientContext {
   const userAgent = request.headers['user-agent'];
   const language = request.headers['accept-language'];
   return {
-    ip: request.ip,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, MAX_USER_AGENT) : null,
+    ip: clientAddressOf(request),
+    userAgent: typeof userAgent === 'string' ? storableText(userAgent, MAX_USER_AGENT) : null,
     requestId: request.id,
-    locale: typeof language === 'string' ? language.slice(0, 200) : null,
+    locale: typeof language === 'string' ? language.slice(0, MAX_LOCALE) : null,
   };
+}
+
+/**
+ * The client's IP address, the one rule for the audit trail, sessions and the per-IP limits:
+ * the address Fastify derived under TRUST_PROXY when it is an IP address, otherwise (an
+ * X-Forwarded-For entry with anything else in it) the socket's peer.
+ */
+export function clientAddressOf(request: Pick<FastifyRequest, 'ip' | 'socket'>): string {
+  return ipAddress(request.ip) ?? ipAddress(request.socket?.remoteAddress) ?? UNKNOWN_ADDRESS;
+}
+
+/** The address without a zone index (`fe80::1%eth0`), which may be any length; undefined when not an IP address. */
+function ipAddress(value: string | undefined): string | undefined {
+  const address = typeof value === 'string' ? value.split('%')[0] : '';
+  return isIP(address) ? address : undefined;
 }
 
 export const Client = createParamDecorator((_: unknown, context: ExecutionContext) =>

@@ -31,7 +31,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
     logger.error({ msg: `${request.method} ${request.routeOptions?.url ?? 'unknown route'} failed: ${describe(error)}`, requestId: request.id, stack: (error as Error)?.stack });
   }
   if (reply.sent) return;
-  reply.status(problem.status).headers(problem.headers).header('content-type', 'application/problem+json').send(JSON.stringify(problem.body));
+  reply.status(problem.status).headers(problem.headers).header('x-request-id', request.id).header('content-type', 'application/problem+json').send(JSON.stringify(problem.body));
 }
 
 function describe(error: unknown): string {

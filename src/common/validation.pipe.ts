@@ -1,6 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ProblemException } from './problem.exception';
-import { jsonDepth } from './text';
+import { findIllFormedText, jsonDepth } from './text';
 
 const MAX_BODY_DEPTH = 32;
 
@@ -20,6 +20,16 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      // Before any validator or the database sees it, whatever the handler declared: validators throw on such text.
+      const at = findIllFormedText(value);
+      if (at !== undefined) {
+        const field = [metadata.data, at].filter(Boolean).join('.') || metadata.type;
+        throw new ProblemException('validation_failed', 'The request contains text that is not well-formed Unicode.', {
+          extras: { errors: [{ field, message: `${field} must not contain unpaired surrogates` }] },
+        });
+      }
+    }
     if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object) {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new ProblemException('validation_failed', 'The request body must be a JSON object.');

@@ -5,7 +5,7 @@ import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
-import { clientContextOf } from '../common/client-context';
+import { clientAddressOf, clientContextOf } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
 
 /** Per-IP limits; a refusal is a `rate_limited` problem, audited at most once per key and window. */
@@ -35,6 +35,11 @@ export class RateLimitGuard extends ThrottlerGuard {
         return this.handleRequest({ context, throttler, ttl, blockDuration, limit: throttler.limit as number, getTracker: this.commonOptions.getTracker!, generateKey: throttler.generateKey! });
       });
     return (await Promise.all(checks)).every(Boolean);
+  }
+
+  /** Keyed by the address the audit trail records (IPv6 grouped by the library's subnet prefix). */
+  protected override getTracker(request: FastifyRequest): Promise<string> {
+    return super.getTracker({ ip: clientAddressOf(request) });
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
-import { UsersQueryDto } from './dto/users-query.dto';
+import { USERS_CURSOR, UsersQueryDto } from './dto/users-query.dto';
 import { ProfileCache } from './profile-cache';
 import { FormData, User } from './user.entity';
 import { UsersRepository } from './users.repository';
@@ -43,9 +43,7 @@ export class UsersService {
 
   async listForAdmin(query: UsersQueryDto): Promise<{ items: UserView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
-    const position = decodeCursor(query.cursor, [(v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)), (v) => typeof v === 'string' && v.length <= 36]) as
-      | [string, string]
-      | undefined;
+    const position = decodeCursor(query.cursor, USERS_CURSOR) as [string, string] | undefined;
     const users = await this.users.page(query.email, position && { createdAt: new Date(position[0]), id: position[1] }, limit + 1);
     const items = users.slice(0, limit);
     const last = items[items.length - 1];

@@ -34,12 +34,15 @@ export class WebCookies {
 
   /** For a session just started: the cookie lasts as long as its refresh secret can. */
   setSession(reply: FastifyReply, token: string): void {
+    // Every response that sets or clears a cookie: a cached one would hand it to whoever is served it next.
+    reply.header('cache-control', 'no-store');
     reply.setCookie(this.sessionCookie, token, { ...this.options(), maxAge: this.sessionMaxAgeSeconds });
     // A new sign-in gets a new CSRF secret too.
     reply.setCookie(this.csrfCookie, randomBytes(32).toString('base64url'), this.options());
   }
 
   clearSession(reply: FastifyReply): void {
+    reply.header('cache-control', 'no-store');
     reply.clearCookie(this.sessionCookie, this.options());
   }
 
@@ -48,6 +51,7 @@ export class WebCookies {
     let secret = request.cookies[this.csrfCookie];
     if (!secret) {
       secret = randomBytes(32).toString('base64url');
+      reply.header('cache-control', 'no-store');
       reply.setCookie(this.csrfCookie, secret, this.options());
       request.cookies[this.csrfCookie] = secret;
     }

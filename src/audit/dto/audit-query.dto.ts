@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { IsEmailAddress } from '../../common/email';
-import { PageQueryDto } from '../../common/query';
+import { CURSOR_PARTS, CursorPart, IsCursor, IsDateTimeQuery, PageQueryDto } from '../../common/query';
 import { AUDIT_EVENT_TYPES, AuditEventType } from '../audit-event.entity';
 
 export class AuditFilterDto {
@@ -22,14 +22,22 @@ export class AuditFilterDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time.' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'since must be an ISO-8601 date-time' })
+  @IsDateTimeQuery('since')
   readonly since?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time.' })
   @IsOptional()
-  @IsISO8601({ strict: true, strictSeparator: true }, { message: 'until must be an ISO-8601 date-time' })
+  @IsDateTimeQuery('until')
   readonly until?: string;
 }
 
+/** A page ends at an event id. */
+export const AUDIT_CURSOR: CursorPart[] = [CURSOR_PARTS.bigintId];
+
 /** The filters plus `limit` and `cursor`. */
-export class AuditQueryDto extends IntersectionType(AuditFilterDto, PageQueryDto) {}
+export class AuditQueryDto extends IntersectionType(AuditFilterDto, PageQueryDto) {
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @IsCursor(AUDIT_CURSOR)
+  override readonly cursor?: string;
+}

@@ -1,8 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../../common/query';
+import { CURSOR_PARTS, CursorPart, IsCursor, PageQueryDto } from '../../common/query';
 import { NoControlCharacters } from '../../common/text';
+
+/** A page ends at a user's creation time and id, the keyset's order. */
+export const USERS_CURSOR: CursorPart[] = [CURSOR_PARTS.timestamp, CURSOR_PARTS.uuid];
 
 export class UsersQueryDto extends PageQueryDto {
   /** Matches addresses starting with this text, case-insensitively. */
@@ -13,4 +16,9 @@ export class UsersQueryDto extends PageQueryDto {
   @MaxLength(254)
   @NoControlCharacters('email')
   readonly email?: string;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @IsCursor(USERS_CURSOR)
+  override readonly cursor?: string;
 }
