@@ -1,50 +1,74 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { loadSigningKeys } from './auth/signing-keys';
+import { SERVICE_SCOPES } from './auth/service-scopes';
 import { verifyAuditChain } from './cli/audit-verify.command';
-import { mintServiceToken, UsageError } from './cli/service-token.command';
-import { ConfigError, loadConfig } from './config/app-config';
+import { CommandError, UsageError } from './cli/command-line';
+import { mintServiceToken, parseMintArguments, parseRevokeArguments, revokeServiceToken } from './cli/service-token.command';
+import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 
 const USAGE = `usage:
   npm run cli -- token --service NAME --scope "SCOPE [SCOPE…]" [--ttl 1h]
-  npm run cli -- audit verify`;
+      mint a service token (printed alone on stdout); scopes: ${SERVICE_SCOPES.join(', ')};
+      --ttl: seconds, or a number with s, m, h or d (at most 366d)
+  npm run cli -- token revoke JTI
+      every instance refuses the service token with this jti (its "jti" claim) from now on
+  npm run cli -- audit verify
+      check the audit chain: exit 0 when intact, 1 when broken
+  npm run cli -- help
+      this text (also --help, -h)`;
+
+/** What the command line asks for: checked whole before any configuration is read. */
+type Command = (config: AppConfig) => Promise<number>;
+
+function parseCommand(argv: string[]): Command | 'help' {
+  if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return 'help';
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'token': {
+      if (rest[0] === 'revoke') {
+        const jti = parseRevokeArguments(rest.slice(1));
+        return async (config) => print(await revokeServiceToken(jti, config));
+      }
+      const request = parseMintArguments(rest);
+      return async (config) => print(await mintServiceToken(request, config));
+    }
+    case 'audit': {
+      if (rest[0] !== 'verify' || rest.length > 1) throw new UsageError('audit takes one subcommand: verify');
+      return async (config) => {
+        const result = await verifyAuditChain(config);
+        print(result.message);
+        return result.ok ? 0 : 1;
+      };
+    }
+    case undefined:
+      throw new UsageError('a command is required');
+    default:
+      throw new UsageError(/^[a-z][\w-]{0,39}$/i.test(command) ? `unknown command "${command}"` : 'unknown command');
+  }
+}
+
+function print(line: string): number {
+  process.stdout.write(`${line}\n`);
+  return 0;
+}
 
 /** Operator commands. Reads the same environment (and .env) as the server. */
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const subcommand = command === 'audit' ? rest.shift() : undefined;
-  const args = parseFlags(rest);
+async function main(argv: string[]): Promise<number> {
+  const command = parseCommand(argv);
+  if (command === 'help') return print(USAGE);
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig(process.env);
-  switch (command) {
-    case 'token':
-      process.stdout.write(`${mintServiceToken(args, config, loadSigningKeys(config.jwt))}\n`);
-      return;
-    case 'audit': {
-      if (subcommand !== 'verify') throw new UsageError('audit takes one subcommand: verify');
-      const result = await verifyAuditChain(config);
-      process.stdout.write(`${result.message}\n`);
-      process.exitCode = result.ok ? 0 : 1;
-      return;
-    }
-    default:
-      throw new UsageError(command ? `unknown command "${command}"` : 'a command is required');
-  }
+  return command(loadConfig(process.env));
 }
 
-function parseFlags(argv: string[]): Record<string, string | undefined> {
-  const flags: Record<string, string | undefined> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!match) throw new UsageError(`unexpected argument "${argv[i]}"`);
-    flags[match[1]] = match[2] ?? argv[++i];
-  }
-  return flags;
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
-  else if (error instanceof ConfigError) process.stderr.write(`Invalid configuration: ${error.message}\n`);
-  else process.stderr.write(`${(error as Error)?.message ?? error}\n`);
-  process.exit(2);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
+    else if (error instanceof CommandError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof ConfigError) process.stderr.write(`Invalid configuration: ${error.message}\n`);
+    else process.stderr.write(`${(error as Error)?.message ?? error}\n`);
+    process.exit(2);
+  },
+);

@@ -2,12 +2,13 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import { ProblemException } from '../common/problem.exception';
 import { Principal } from './principal';
+import { ServiceScope } from './service-scopes';
 
 const REQUIRED_ACCESS = 'requiredAccess';
 
 export interface RequiredAccess {
   roles?: string[];
-  scopes?: string[];
+  scopes?: ServiceScope[];
 }
 
 /** The route is for principals with any of these roles (users) or scopes (services). */

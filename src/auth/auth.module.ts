@@ -9,6 +9,8 @@ import { AuthService } from './auth.service';
 import { JwksController } from './jwks.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
+import { ServiceTokensRepository } from './service-tokens.repository';
+import { ServiceTokensService } from './service-tokens.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { TokensService } from './tokens.service';
@@ -17,7 +19,7 @@ import { VerifiedTokens } from './verified-tokens';
 @Module({
   imports: [StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
-  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, VerifiedTokens, SessionsRepository, SessionsService, AuthService],
-  exports: [TokensService, SessionsService, SessionsRepository, JwtAuthGuard, AccessGuard],
+  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, VerifiedTokens, SessionsRepository, SessionsService, ServiceTokensRepository, ServiceTokensService, AuthService],
+  exports: [TokensService, SessionsService, SessionsRepository, ServiceTokensService, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

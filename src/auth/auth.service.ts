@@ -5,6 +5,7 @@ import { ProblemException } from '../common/problem.exception';
 import { RevocationList } from '../store/revocation-list';
 import { UsersService } from '../users/users.service';
 import { Principal } from './principal';
+import { ServiceTokensService } from './service-tokens.service';
 import { SessionsService } from './sessions.service';
 import { SignedIn, TokensService } from './tokens.service';
 
@@ -27,6 +28,7 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly users: UsersService,
     private readonly revocations: RevocationList,
+    private readonly serviceTokens: ServiceTokensService,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
@@ -78,6 +80,7 @@ export class AuthService {
       const live = !(await this.revocations.isRevoked(payload.sid, this.clock.now())) && (await this.sessions.findLive(payload.sid));
       if (!live) return { active: false };
     }
+    if (typeof payload.sub === 'string' && payload.sub.startsWith('service:') && (await this.serviceTokens.isRevoked(payload.jti))) return { active: false };
     const { sub, sid, exp, iat, iss, aud, email, roles, scope } = payload;
     return { active: true, token_type: 'access_token', sub, sid, exp, iat, iss, aud, email, roles, scope };
   }

@@ -3,6 +3,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Clock } from '../common/clock';
 import { RevocationList } from '../store/revocation-list';
 import { Principal, principalOf } from './principal';
+import { ServiceTokensService } from './service-tokens.service';
 import { ACCESS_TOKEN_TYPE, TokensService } from './tokens.service';
 import { VerifiedTokens } from './verified-tokens';
 
@@ -19,9 +20,9 @@ interface DecodedToken {
 
 /**
  * passport-jwt, accepting only ES256 access tokens signed by one of our keys (chosen by `kid`
- * alone), for our issuer and audience, of type at+jwt, whose session has not been revoked.
- * A token verified once, or signed here, is remembered until it expires; revocation is checked
- * every time.
+ * alone), for our issuer and audience, of type at+jwt, whose session (or, for a service token,
+ * whose `jti`) has not been revoked. A token verified once, or signed here, is remembered until it
+ * expires; revocation is checked every time.
  * It is driven by JwtAuthGuard directly rather than through passport's process-wide registry,
  * so several applications in one process never check tokens with each other's keys.
  */
@@ -32,6 +33,7 @@ export class JwtStrategy extends Strategy {
   constructor(
     tokens: TokensService,
     private readonly revocations: RevocationList,
+    private readonly serviceTokens: ServiceTokensService,
     private readonly verified: VerifiedTokens,
     @Inject(Clock) private readonly clock: Clock,
   ) {
@@ -65,6 +67,8 @@ export class JwtStrategy extends Strategy {
       this.verified.remember(token, principal, verified.expiresAt);
     }
     if (principal.sessionId && (await this.revocations.isRevoked(principal.sessionId, this.clock.now()))) return null;
+    // Service tokens are revoked in the database by the operator's command line: a rare caller, one lookup.
+    if (!principal.userId && (await this.serviceTokens.isRevoked(tokenIdOf(token)))) return null;
     return principal;
   }
 
@@ -83,5 +87,14 @@ export class JwtStrategy extends Strategy {
     const principal = principalOf(payload);
     if (header.typ !== ACCESS_TOKEN_TYPE || !principal || typeof payload.exp !== 'number') return false;
     return { principal, expiresAt: payload.exp * 1000 };
+  }
+}
+
+/** The `jti` of a token whose signature was checked, or already known to be ours. */
+function tokenIdOf(token: string): unknown {
+  try {
+    return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { jti?: unknown }).jti;
+  } catch {
+    return undefined;
   }
 }

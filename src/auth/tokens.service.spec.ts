@@ -50,4 +50,14 @@ describe('TokensService remembers what it signs', () => {
     expect(verified.principalOf(altered, clock.now())).toBeUndefined();
     expect(tokens.verifyAccessToken(altered)).toBeNull();
   });
+
+  it('puts the token id in the jti claim and tells when the token was issued and when it expires', () => {
+    const { tokens } = buildTokens();
+    const signed = tokens.signAccessToken({ subject: 'service:billing', scope: 'audit:read', tokenId: 'c2VydmljZS10b2tlbi1pZA' }, 60);
+
+    const payload = tokens.verifyAccessToken(signed.token)!;
+    expect(payload.jti).toBe('c2VydmljZS10b2tlbi1pZA');
+    expect(signed.issuedAt).toBe(payload.iat! * 1000);
+    expect(signed.expiresAt).toBe(payload.exp! * 1000);
+  });
 });

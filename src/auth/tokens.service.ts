@@ -19,6 +19,8 @@ export interface AccessTokenClaims {
   email?: string;
   roles?: string[];
   scope?: string;
+  /** The `jti`: service tokens carry one, so that they can be revoked one by one. */
+  tokenId?: string;
 }
 
 /** What a sign-in or a refresh answers. */
@@ -46,7 +48,7 @@ export class TokensService {
   }
 
   /** A signed token; this instance remembers it as verified, so its first use costs no ECDSA check. */
-  signAccessToken(claims: AccessTokenClaims, ttlSeconds = this.config.jwt.accessTtlSeconds): { token: string; expiresIn: number } {
+  signAccessToken(claims: AccessTokenClaims, ttlSeconds = this.config.jwt.accessTtlSeconds): { token: string; expiresIn: number; issuedAt: number; expiresAt: number } {
     const key = this.keys.current;
     const iat = Math.floor(this.clock.now() / 1000);
     const payload: Record<string, unknown> = { sub: claims.subject, iat, exp: iat + ttlSeconds };
@@ -54,11 +56,13 @@ export class TokensService {
     if (claims.email) payload.email = claims.email;
     payload.roles = claims.roles ?? [];
     if (claims.scope) payload.scope = claims.scope;
+    if (claims.tokenId) payload.jti = claims.tokenId;
     payload.iss = this.config.jwt.issuer;
     payload.aud = this.config.jwt.audience;
     const token = signJwt(key, payload);
-    this.verified.remember(token, principalOf(payload)!, (iat + ttlSeconds) * 1000);
-    return { token, expiresIn: ttlSeconds };
+    const expiresAt = (iat + ttlSeconds) * 1000;
+    this.verified.remember(token, principalOf(payload)!, expiresAt);
+    return { token, expiresIn: ttlSeconds, issuedAt: iat * 1000, expiresAt };
   }
 
   /** Tokens for a user's session; the access token never outlives the session. */

@@ -1,26 +1,69 @@
-import { SigningKeys } from '../auth/signing-keys';
+import { DataSource } from 'typeorm';
+import { SERVICE_SCOPES, ServiceScope, isServiceScope } from '../auth/service-scopes';
+import { ServiceToken } from '../auth/service-token.entity';
+import { ServiceTokensRepository } from '../auth/service-tokens.repository';
+import { SERVICE_TOKEN_JTI, ServiceTokensService } from '../auth/service-tokens.service';
+import { loadSigningKeys } from '../auth/signing-keys';
 import { TokensService } from '../auth/tokens.service';
 import { VerifiedTokens } from '../auth/verified-tokens';
-import { AppConfig } from '../config/app-config';
 import { SystemClock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
+import { CommandError, parseFlags, UsageError } from './command-line';
+import { withDatabase } from './database';
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
-const SCOPE = /^[A-Za-z0-9:._-]{1,64}$/;
+const SHOWN_SCOPE = /^[A-Za-z0-9:._-]{1,64}$/;
 const TTL = /^(\d+)([smhd]?)$/;
 const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
 const MAX_TTL_SECONDS = 366 * 86_400;
 
-export class UsageError extends Error {}
+export interface MintRequest {
+  service: string;
+  scopes: ServiceScope[];
+  ttlSeconds: number;
+}
 
-/** `token --service NAME --scope "a:b c:d" --ttl 1h`: an access token for an internal service. */
-export function mintServiceToken(args: Record<string, string | undefined>, config: AppConfig, keys: SigningKeys): string {
-  const service = args.service ?? '';
+/** The arguments of `token --service NAME --scope "a:b c:d" [--ttl 1h]`. */
+export function parseMintArguments(argv: string[]): MintRequest {
+  const flags = parseFlags(argv, ['service', 'scope', 'ttl']);
+  const service = flags.service ?? '';
   if (!SERVICE_NAME.test(service)) throw new UsageError('--service must be a name of letters, digits, . _ - (at most 64)');
-  const scopes = (args.scope ?? '').split(/\s+/).filter(Boolean);
-  if (scopes.length === 0 || !scopes.every((scope) => SCOPE.test(scope))) throw new UsageError('--scope must list one or more scopes, space separated, e.g. "audit:read users:read"');
-  const ttl = TTL.exec(args.ttl ?? '1h');
+  const scopes = [...new Set((flags.scope ?? '').split(/\s+/).filter(Boolean))];
+  if (scopes.length === 0) throw new UsageError(`--scope must list one or more of ${SERVICE_SCOPES.join(', ')}, space separated`);
+  const unknown = scopes.find((scope) => !isServiceScope(scope));
+  if (unknown !== undefined) throw new UsageError(`${SHOWN_SCOPE.test(unknown) ? `unknown scope "${unknown}"` : 'unknown scope'}: --scope takes ${SERVICE_SCOPES.join(', ')}`);
+  const ttl = TTL.exec(flags.ttl ?? '1h');
   const ttlSeconds = ttl ? Number(ttl[1]) * UNIT_SECONDS[ttl[2]] : NaN;
   if (!(ttlSeconds > 0 && ttlSeconds <= MAX_TTL_SECONDS)) throw new UsageError('--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)');
-  const tokens = new TokensService(keys, new VerifiedTokens(), config, new SystemClock());
-  return tokens.signAccessToken({ subject: `service:${service}`, scope: scopes.join(' ') }, ttlSeconds).token;
+  return { service, scopes: scopes as ServiceScope[], ttlSeconds };
+}
+
+/** An access token for an internal service, recorded by its jti so that it can be revoked. */
+export function mintServiceToken({ service, scopes, ttlSeconds }: MintRequest, config: AppConfig): Promise<string> {
+  return withDatabase(config, async (dataSource) => (await serviceTokens(dataSource, config).mint(service, scopes, ttlSeconds)).token);
+}
+
+/** The argument of `token revoke JTI`. */
+export function parseRevokeArguments(argv: string[]): string {
+  if (argv.length !== 1) throw new UsageError('token revoke takes one argument: the jti of the token');
+  if (!SERVICE_TOKEN_JTI.test(argv[0])) throw new UsageError("JTI must be a service token's jti claim: 32 hexadecimal digits");
+  return argv[0];
+}
+
+/** Every instance refuses the token from its next request on; revoking it again changes nothing. */
+export async function revokeServiceToken(jti: string, config: AppConfig): Promise<string> {
+  const revocation = await withDatabase(config, (dataSource) => serviceTokens(dataSource, config).revoke(jti));
+  if (!revocation) throw new CommandError(`no service token has jti ${jti}: it was not minted for this database, or it has expired and been removed`);
+  const { token, alreadyRevoked } = revocation;
+  return alreadyRevoked ? `service token ${describe(token)} was already revoked at ${token.revokedAt!.toISOString()}` : `revoked service token ${describe(token)}`;
+}
+
+function describe(token: ServiceToken): string {
+  return `${token.jti} (${token.subject}, scope "${token.scope}", expires ${token.expiresAt.toISOString()})`;
+}
+
+function serviceTokens(dataSource: DataSource, config: AppConfig): ServiceTokensService {
+  const clock = new SystemClock();
+  const tokens = new TokensService(loadSigningKeys(config.jwt), new VerifiedTokens(), config, clock);
+  return new ServiceTokensService(new ServiceTokensRepository(dataSource), tokens, clock);
 }

@@ -4,13 +4,14 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
 import { AuditAnchor } from '../audit/audit-anchor.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { ServiceToken } from '../auth/service-token.entity';
 import { Session } from '../auth/session.entity';
 import { OtpToken } from '../otp/otp-token.entity';
 import { User } from '../users/user.entity';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 import { teachSqlitePostgresTypes } from './portable-types';
 
-export const ENTITIES = [User, OtpToken, Session, AuditEvent, AuditAnchor];
+export const ENTITIES = [User, OtpToken, Session, ServiceToken, AuditEvent, AuditAnchor];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   const common = { entities: ENTITIES, synchronize: false, migrationsRun: false, migrationsTableName: 'migrations', logging: false } as const;

@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, Migration } from 'typeorm';
 import { InitialSchemaPostgres1764000000000 } from '../../migrations/postgres/1764000000000-initial-schema';
 import { AuditChainPostgres1764100000000 } from '../../migrations/postgres/1764100000000-audit-chain';
+import { ServiceTokensPostgres1765200000000 } from '../../migrations/postgres/1765200000000-service-tokens';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
+import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
 
-export const POSTGRES_MIGRATIONS = [InitialSchemaPostgres1764000000000, AuditChainPostgres1764100000000];
-export const SQLITE_MIGRATIONS = [InitialSchemaSqlite1764000000000, AuditChainSqlite1764100000000];
+export const POSTGRES_MIGRATIONS = [InitialSchemaPostgres1764000000000, AuditChainPostgres1764100000000, ServiceTokensPostgres1765200000000];
+export const SQLITE_MIGRATIONS = [InitialSchemaSqlite1764000000000, AuditChainSqlite1764100000000, ServiceTokensSqlite1765200000000];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */
 const MIGRATION_LOCK = 4_711_020_511;

@@ -1,0 +1,148 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDataSource } from '../../src/database/data-source-options';
+import { assertCompiled, COMPILED_MAIN, freePort, waitUntil } from '../support/app-process';
+
+/** Issue 15: the operator's command line: help, refusals, and audit verify on the embedded default across restarts. */
+
+const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+
+/** The compiled CLI in `cwd` with only this environment: no `.env`, nothing inherited. */
+function cli(cwd: string, env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the command line', () => {
+  let cwd: string;
+
+  beforeAll(() => assertCompiled());
+  beforeEach(() => (cwd = mkdtempSync(join(tmpdir(), 'cli-'))));
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  // A production environment missing every required variable: only help may succeed in it.
+  const UNCONFIGURED = { NODE_ENV: 'production' };
+
+  it.each([[['--help']], [['-h']], [['help']], [['token', '--help']], [['token', 'revoke', '-h']]])('prints the usage for %j and exits 0 without any configuration', (args) => {
+    const result = cli(cwd, UNCONFIGURED, ...args);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^usage:\n/);
+    for (const command of ['token --service NAME --scope', 'token revoke JTI', 'audit verify']) expect(result.stdout).toContain(command);
+    expect(result.stdout).toContain('audit:read, tokens:introspect, users:read');
+  });
+
+  const MINT = ['token', '--service', 'billing', '--scope', 'audit:read'];
+
+  it.each([
+    ['an unknown command', ['frobnicate'], 'unknown command "frobnicate"'],
+    ['no command', [], 'a command is required'],
+    ['an unknown flag', [...MINT, '--tll', '30d'], 'unknown option --tll'],
+    ['an unknown single-dash flag', [...MINT, '-t', '30d'], 'unknown option -t'],
+    ['a flag missing its value at the end', [...MINT, '--ttl'], '--ttl needs a value'],
+    ['a flag followed by another flag', ['token', '--service', '--scope', 'audit:read'], '--service needs a value'],
+    ['an empty value', [...MINT, '--ttl='], '--ttl needs a value'],
+    ['a flag given twice', [...MINT, '--ttl', '1h', '--ttl', '30d'], '--ttl is given twice'],
+    ['a stray argument', [...MINT, 'extra'], 'unexpected argument'],
+    ['an unknown scope', ['token', '--service', 'billing', '--scope', 'audit:read admin:everything'], 'unknown scope "admin:everything": --scope takes audit:read, tokens:introspect, users:read'],
+    ['a scope of another shape', ['token', '--service', 'billing', '--scope', 'audit:*'], 'unknown scope: --scope takes audit:read, tokens:introspect, users:read'],
+    ['a bad --ttl', [...MINT, '--ttl', 'forever'], '--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)'],
+    ['token revoke without a jti', ['token', 'revoke'], 'token revoke takes one argument: the jti of the token'],
+    ['token revoke with two', ['token', 'revoke', 'a'.repeat(32), 'b'.repeat(32)], 'token revoke takes one argument: the jti of the token'],
+    ['an audit subcommand other than verify', ['audit', 'repair'], 'audit takes one subcommand: verify'],
+    ['audit verify with a flag', ['audit', 'verify', '--fast'], 'audit takes one subcommand: verify'],
+  ])('refuses %s with exit 2 and one line saying why, then the usage', (_what, args, reason) => {
+    // A development environment would mint; nothing may be minted or read from a database here.
+    const result = cli(cwd, { NODE_ENV: 'development' }, ...args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    const [first, ...rest] = result.stderr.split('\n');
+    expect(first).toBe(reason);
+    expect(rest[0]).toBe('usage:');
+    expect(() => statSync(join(cwd, 'data'))).toThrow();
+  });
+
+  it('names the missing configuration in one line when a command needs it', () => {
+    const result = cli(cwd, UNCONFIGURED, ...MINT);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^Invalid configuration: SECRET_KEY is required in production[^\n]*\n$/);
+  });
+});
+
+describe('audit verify on the embedded default, across restarts', () => {
+  let cwd: string;
+  let server: ChildProcess | undefined;
+
+  beforeAll(() => assertCompiled());
+  beforeEach(() => (cwd = mkdtempSync(join(tmpdir(), 'embedded-'))));
+  afterEach(async () => {
+    await stop();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  /** `npm run start:prod` in `cwd` with nothing configured: SQLite, memory store, development mailbox, no SECRET_KEY. */
+  async function start(): Promise<string> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(process.execPath, [COMPILED_MAIN], { cwd, env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    server = child;
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'the embedded default did not become ready', 20_000, () => (exited ? 'it exited' : undefined));
+    return url;
+  }
+
+  async function stop(): Promise<void> {
+    const child = server;
+    server = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Until the running service has sealed every event; resolves to how many there are. */
+  async function sealedEvents(): Promise<number> {
+    const dataSource = createDataSource({ type: 'sqlite', path: join(cwd, 'data', 'app.sqlite') });
+    await dataSource.initialize();
+    try {
+      let total = 0;
+      await waitUntil(async () => {
+        const [counts] = await dataSource.query('SELECT count(*) AS total, count(seal) AS sealed FROM audit_events');
+        total = Number(counts.total);
+        return total > 0 && Number(counts.sealed) === total;
+      }, 'the service did not seal its audit events');
+      return total;
+    } finally {
+      await dataSource.destroy();
+    }
+  }
+
+  async function requestCode(url: string, email: string): Promise<void> {
+    const response = await fetch(`${url}/api/v1/auth/otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    expect(response.status).toBe(202);
+  }
+
+  it('keeps the generated SECRET_KEY in ./data, so the chain sealed before a restart still verifies after it', async () => {
+    await requestCode(await start(), 'before@example.com');
+    const before = await sealedEvents();
+    const keyFile = join(cwd, 'data', 'secret-key');
+    const key = readFileSync(keyFile, 'utf8');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    await stop();
+
+    await requestCode(await start(), 'after@example.com');
+    const after = await sealedEvents();
+    expect(after).toBeGreaterThan(before);
+    expect(readFileSync(keyFile, 'utf8')).toBe(key);
+
+    const verified = cli(cwd, {}, 'audit', 'verify');
+    expect({ status: verified.status, stdout: verified.stdout, stderr: verified.stderr }).toEqual({
+      status: 0,
+      stdout: `audit chain intact: ${after} events verified (chain index 1 to ${after})\n`,
+      stderr: '',
+    });
+  });
+});
