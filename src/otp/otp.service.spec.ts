@@ -1,8 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { AuditService } from '../audit/audit.service';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEvent, AuditEventType } from '../audit/audit-event.entity';
+import { AuditRecord, AuditService } from '../audit/audit.service';
 import { SessionsRepository } from '../auth/sessions.repository';
 import { SessionsService } from '../auth/sessions.service';
 import { loadSigningKeys } from '../auth/signing-keys';
@@ -22,6 +22,7 @@ import { UsersRepository } from '../users/users.repository';
 import { LocalChangeFeed } from '../store/change-feed';
 import { ProfileCache } from '../users/profile-cache';
 import { UsersService } from '../users/users.service';
+import { SignInRecord } from './login-records';
 import { TransactionalLoginRecords } from './transactional-login-records';
 import { CodeGenerator } from './code-generator';
 import { OtpToken } from './otp-token.entity';
@@ -41,17 +42,35 @@ class ScriptedCodes extends CodeGenerator {
   }
 }
 
+/** The repositories' login records, with a sign-in write that can be made to fail once. */
+class FailableLoginRecords extends TransactionalLoginRecords {
+  failNextSignIn = false;
+  override recordSignIn(signIn: SignInRecord) {
+    if (!this.failNextSignIn) return super.recordSignIn(signIn);
+    this.failNextSignIn = false;
+    return Promise.reject(new Error('the database went away'));
+  }
+}
+
+/** The real audit trail, except that recording the given event type can be made to fail once. */
+class FailableAudit extends AuditService {
+  failNext: AuditEventType | null = null;
+  override record(records: AuditRecord[], manager?: EntityManager) {
+    if (!records.some((record) => record.type === this.failNext)) return super.record(records, manager);
+    this.failNext = null;
+    return Promise.reject(new Error('the database went away'));
+  }
+}
+
 class CapturingTransport extends MailTransport {
   readonly kind = 'smtp' as const;
   readonly sent: OutgoingMail[] = [];
   failNext: Error | null = null;
-  afterHandOver?: () => Promise<unknown>;
   async send(mail: OutgoingMail): Promise<void> {
     this.sent.push(mail);
     const failure = this.failNext;
     this.failNext = null;
     if (failure) throw failure;
-    await this.afterHandOver?.();
   }
   async check(): Promise<void> {}
   lastCode(): string {
@@ -77,14 +96,15 @@ async function buildSut(env: Record<string, string> = {}) {
   const store = new MemoryOtpStore();
   const transport = new CapturingTransport();
   const codes = new ScriptedCodes();
-  const audit = new AuditService(dataSource, clock);
+  const audit = new FailableAudit(dataSource, clock);
   const metrics = new Metrics();
   const sessionsRepository = new SessionsRepository(dataSource);
   const usersRepository = new UsersRepository(dataSource);
+  const loginRecords = new FailableLoginRecords(dataSource, audit, usersRepository, sessionsRepository, new OtpTokensRepository(dataSource));
   const sut = new OtpService(
     store,
     new MailService(transport, metrics, config),
-    new TransactionalLoginRecords(dataSource, audit, usersRepository, sessionsRepository, new OtpTokensRepository(dataSource)),
+    loginRecords,
     new UsersService(usersRepository, new ProfileCache(new LocalChangeFeed()), clock),
     new SessionsService(sessionsRepository, new MemoryRevocationList(), audit, secrets, config, clock),
     new TokensService(loadSigningKeys(config.jwt), new VerifiedTokens(), config, clock),
@@ -96,7 +116,7 @@ async function buildSut(env: Record<string, string> = {}) {
     config,
   );
   const auditTypes = async () => (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
-  return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes, metrics };
+  return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes, metrics, loginRecords, audit };
 }
 
 async function problemOf(promise: Promise<unknown>): Promise<ProblemException> {
@@ -238,9 +258,8 @@ describe('OtpService', () => {
       t = await buildSut();
       const { sessionId } = await t.sut.requestCode('ada@example.com', client);
       const code = t.transport.lastCode();
-      await t.dataSource.query('ALTER TABLE sessions RENAME TO sessions_aside');
-      await expect(t.sut.verifyCode(sessionId, code, client)).rejects.toThrow();
-      await t.dataSource.query('ALTER TABLE sessions_aside RENAME TO sessions');
+      t.loginRecords.failNextSignIn = true;
+      await expect(t.sut.verifyCode(sessionId, code, client)).rejects.toThrow('the database went away');
       const signedIn = await t.sut.verifyCode(sessionId, code, client);
       expect(signedIn.user.email).toBe('ada@example.com');
     });
@@ -325,10 +344,8 @@ describe('OtpService', () => {
 
     it('keeps the limits a mail spent and its request on record when what follows the hand-off fails', async () => {
       t = await buildSut({ OTP_RESEND_COOLDOWN_SECONDS: '60' });
-      t.transport.afterHandOver = () => t.dataSource.query('ALTER TABLE audit_events RENAME TO audit_events_aside');
+      t.audit.failNext = 'otp.sent';
       await expect(t.sut.requestCode('ada@example.com', client)).resolves.toBeDefined();
-      t.transport.afterHandOver = undefined;
-      await t.dataSource.query('ALTER TABLE audit_events_aside RENAME TO audit_events');
       expect(await t.auditTypes()).toEqual(['otp.requested']);
       expect((await problemOf(t.sut.requestCode('ada@example.com', client))).code).toBe('otp_resend_too_soon');
     });
