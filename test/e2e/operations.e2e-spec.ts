@@ -122,6 +122,9 @@ describe('the compiled server (npm run start:prod)', () => {
     [{ DATABASE_URL: 'mongodb://x' }, 'DATABASE_URL'],
     [{ JWT_PRIVATE_KEY: 'not a key' }, 'JWT_PRIVATE_KEY'],
     [{ MAIL_LOCALES: 'xx' }, 'MAIL_LOCALES'],
+    // Production never falls back to the development mailbox, which writes codes to the log.
+    [{ NODE_ENV: 'production', SECRET_KEY: 'a'.repeat(24) + 'Zq8w-3kP1x' }, 'MAIL_SERVER'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
   ])('refuses %j with one line naming the variable', async (env, variable) => {
     const server = run(env);
     expect(await server.exited).toBe(1);
