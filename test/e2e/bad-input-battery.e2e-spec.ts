@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LoggerService } from '@nestjs/common';
 import { API_ERROR_STATUS } from '../support/api-contract';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { forgedJwt, jsonObjectText, jwtClaims, sendWire, utf8Bytes, WireRequest, WireResponse } from '../support/malformed';
+import { mintServiceToken } from '../support/cli';
 import { describeWith } from '../support/services';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
 
@@ -18,7 +15,6 @@ import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
  */
 
 const ADMIN = 'battery-admin@example.com';
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const KIB = 1024;
 const PREFETCH = 6;
 const LEAKS = [/\n\s+at .+:\d+:\d+/, /node_modules/, /QueryFailedError/, /SQLITE_/, /\bINSERT INTO\b/, /\bSELECT\b[\s\S]*\bFROM\b/, /value too long for type/, /violates .* constraint/, /invalid input syntax/];
@@ -794,22 +790,6 @@ class ErrorLog implements LoggerService {
   verbose() {}
 }
 
-function runCli(app: TestApp, ...args: string[]): Promise<string> {
-  const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      rmSync(cwd, { recursive: true, force: true });
-      if (status === 0) resolve(stdout.trim());
-      else reject(new Error(`cli ${args.join(' ')} exited ${status}: ${stderr.trim()}`));
-    });
-  });
-}
 
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `bad-input battery on ${backend}`, () => {
@@ -835,7 +815,7 @@ for (const { backend, needs } of BACKENDS) {
         signIn(app),
         signIn(app, ADMIN),
         signIn(app),
-        runCli(app, 'token', '--service', 'battery', '--scope', 'tokens:introspect audit:read users:read', '--ttl', '1h'),
+        mintServiceToken(app, 'tokens:introspect audit:read users:read', '1h', 'battery'),
         visit(app),
         browserSignIn(app),
       ]);

@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataSource } from '../../src/database/data-source-options';
 import { assertCompiled, COMPILED_MAIN, freePort, waitUntil } from '../support/app-process';
+import { COMPILED_CLI } from '../support/cli';
 
-/** Issue 15: the operator's command line: help, refusals, and audit verify on the embedded default across restarts. */
-
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+/** The operator's command line: help, refusals, and audit verify on the embedded default across restarts. */
 
 /** The compiled CLI in `cwd` with only this environment: no `.env`, nothing inherited. */
 function cli(cwd: string, env: Record<string, string>, ...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [COMPILED_CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

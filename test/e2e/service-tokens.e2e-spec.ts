@@ -1,42 +1,17 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { TokensService } from '../../src/auth/tokens.service';
 import { CleanupJob } from '../../src/otp/cleanup.job';
+import { runCli } from '../support/cli';
 import { describeWith } from '../support/services';
 import { BACKENDS, HttpResult, startTestApp, TestApp } from '../support/test-app';
 
-/** Issue 15: service tokens carry a jti, and `token revoke JTI` makes every instance refuse the token at once. */
+/** Service tokens carry a jti, and `token revoke JTI` makes every instance refuse the token at once. */
 
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const jtiOf = (token: string) => decodeJwt(token).jti as string;
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-/** The compiled operator CLI, as an operator runs it: its own directory, the deployment's environment. */
-function runCli(app: TestApp, ...args: string[]): Promise<CliResult> {
-  const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      rmSync(cwd, { recursive: true, force: true });
-      resolve({ status, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
-}
 
 async function mint(app: TestApp, scope: string, ttl = '1h'): Promise<string> {
   const minted = await runCli(app, 'token', '--service', 'reporting', '--scope', scope, '--ttl', ttl);

@@ -1,10 +1,6 @@
-import { spawn } from 'node:child_process';
 import { createPublicKey, JsonWebKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   calculateJwkThumbprint,
   createRemoteJWKSet,
@@ -20,6 +16,7 @@ import {
   SignJWT,
 } from 'jose';
 import { DataSource } from 'typeorm';
+import { runCli } from '../support/cli';
 import { describeWith } from '../support/services';
 import { signIn, uniqueEmail } from '../support/factories';
 import { Backend, BACKENDS, HttpResult, newSigningKeyPem, startTestApp, TestApp, TestAppOptions } from '../support/test-app';
@@ -31,7 +28,6 @@ import { Backend, BACKENDS, HttpResult, newSigningKeyPem, startTestApp, TestApp,
  */
 
 const ISSUER = 'http://login.test';
-const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const ME = '/api/v1/users/me';
 const SIGNED_IN_KEYS = ['accessToken', 'expiresIn', 'refreshToken', 'tokenType', 'user'];
 const USER_KEYS = ['createdAt', 'email', 'id', 'lastLoginAt', 'name'];
@@ -125,22 +121,6 @@ async function startAttackerServer(): Promise<{ url: string; hits: string[]; ser
   };
 }
 
-/** Runs the compiled operator CLI the way an operator would: its own directory, the deployment's environment. */
-function runCli(app: TestApp, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      rmSync(cwd, { recursive: true, force: true });
-      resolve({ status, stdout: stdout.trim(), stderr: stderr.trim() });
-    });
-  });
-}
 
 /** A further instance for the length of one case. */
 async function withInstance(options: TestAppOptions, use: (instance: TestApp) => Promise<void>): Promise<void> {
