@@ -3,7 +3,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
+import { PostgresStatements } from '../database/postgres-statements';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
+import { AUDIT_COLUMNS, auditRowsFrom, auditRowsJson } from './postgres-audit-rows';
 
 export interface AuditRecord {
   type: AuditEventType;
@@ -17,14 +19,19 @@ export interface AuditRecord {
 export type AuditRow = Pick<AuditEvent, 'at' | 'type' | 'userId' | 'email' | 'ip' | 'userAgent' | 'sessionId' | 'requestId' | 'details'>;
 
 const MAX_SAMPLED_KEYS = 10_000;
+const RECORD_EVENTS = `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${auditRowsFrom('$1')}`;
 
 /** Appends events to the audit trail; callers pass their transaction so an event commits with what it describes. */
 @Injectable()
 export class AuditService {
+  private readonly statements: PostgresStatements | null;
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(Clock) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.statements = PostgresStatements.of(dataSource);
+  }
 
   private readonly lastSampled = new Map<string, number>();
 
@@ -42,9 +49,15 @@ export class AuditService {
     await this.record([record]);
   }
 
-  async record(records: AuditRecord[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
-    await manager.createQueryBuilder().insert().into(AuditEvent).values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
+    // Outside a caller's transaction, PostgreSQL takes the events as one prepared statement.
+    if (!manager && this.statements) {
+      await this.statements.run('audit_record', RECORD_EVENTS, [auditRowsJson(this.rowsOf(records))]);
+      return;
+    }
+    await (manager ?? this.dataSource.manager)
+      .createQueryBuilder().insert().into(AuditEvent).values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
   }
 
   /** The rows `record` inserts, for statements that write events together with other changes. */

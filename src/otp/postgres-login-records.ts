@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AuditRecord, AuditRow, AuditService } from '../audit/audit.service';
+import { AuditRecord, AuditService } from '../audit/audit.service';
+import { AUDIT_COLUMNS, auditRowsFrom, auditRowsJson } from '../audit/postgres-audit-rows';
 import { Session } from '../auth/session.entity';
 import { PostgresStatements } from '../database/postgres-statements';
 import { User } from '../users/user.entity';
@@ -7,18 +8,13 @@ import { userFromRow, UserRow } from '../users/users.repository';
 import type { LoginRecords, SignInRecord } from './login-records';
 import { OtpToken } from './otp-token.entity';
 
-/** Audit rows travel as one jsonb array parameter, however many there are. */
-const AUDIT_EVENTS_FROM = (parameter: string) => `jsonb_to_recordset(${parameter}::jsonb) AS e(at timestamptz, type varchar, user_id uuid, email varchar, ip varchar,
-  user_agent varchar, session_id uuid, request_id varchar, details jsonb)`;
-const AUDIT_COLUMNS = 'at, type, user_id, email, ip, user_agent, session_id, request_id, details';
-
 export const RECORD_ISSUED = `WITH token AS (
   INSERT INTO otp_tokens (id, user_id, email, login_id, code_hash, expires_at, created_at, consumed_at)
   VALUES ($1, NULL, $2, $3, $4, $5, $6, NULL))
-INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_EVENTS_FROM('$7')}`;
+INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${auditRowsFrom('$7')}`;
 
 const RECORD_WITHDRAWN = `WITH withdrawn AS (DELETE FROM otp_tokens WHERE id = $1)
-INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${AUDIT_EVENTS_FROM('$2')}`;
+INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${auditRowsFrom('$2')}`;
 
 export const RECORD_SIGN_IN = `WITH signed_in AS (
   INSERT INTO users (id, email, name, last_submitted_form_data, created_at, updated_at, last_login_at)
@@ -32,7 +28,7 @@ export const RECORD_SIGN_IN = `WITH signed_in AS (
   UPDATE otp_tokens SET user_id = (SELECT id FROM signed_in), consumed_at = $3 WHERE login_id = $10 AND consumed_at IS NULL
 ), events AS (
   INSERT INTO audit_events (${AUDIT_COLUMNS})
-  SELECT e.at, e.type, signed_in.id, e.email, e.ip, e.user_agent, e.session_id, e.request_id, e.details FROM signed_in, ${AUDIT_EVENTS_FROM('$11')}
+  SELECT e.at, e.type, signed_in.id, e.email, e.ip, e.user_agent, e.session_id, e.request_id, e.details FROM signed_in, ${auditRowsFrom('$11')}
 )
 SELECT * FROM signed_in`;
 
@@ -82,20 +78,6 @@ export class PostgresLoginRecords implements LoginRecords {
   }
 
   private auditJson(events: AuditRecord[]): string {
-    return JSON.stringify(this.audit.rowsOf(events).map(snakeCase));
+    return auditRowsJson(this.audit.rowsOf(events));
   }
-}
-
-function snakeCase(row: AuditRow): Record<string, unknown> {
-  return {
-    at: row.at,
-    type: row.type,
-    user_id: row.userId,
-    email: row.email,
-    ip: row.ip,
-    user_agent: row.userAgent,
-    session_id: row.sessionId,
-    request_id: row.requestId,
-    details: row.details,
-  };
 }
