@@ -1,6 +1,7 @@
 import { MailerOptions, MailerService } from '@nestjs-modules/mailer';
 import { MailConfig } from '../config/app-config';
 import { MailRefusedError, MailTransport, OutgoingMail } from './mail-transport';
+import { AUTOMATED_MAIL_HEADERS, composeLoginMail } from './login-mail.composer';
 import { Mailbox, parseMailbox } from './mailbox';
 
 /** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
@@ -11,9 +12,6 @@ const MAX_CONNECTIONS = 10;
 /** A 5xx reply to these commands refuses the message; one to AUTH or HELO is our configuration. */
 const MESSAGE_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
 const MAX_REASON_LENGTH = 200;
-
-/** Machine-sent mail (RFC 3834): vacation responders and Exchange must not answer it. */
-export const AUTOMATED_MAIL_HEADERS = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
 
 /** The mailer's options: nodemailer's pooled SMTP transport to MAIL_SERVER. */
 export function mailerOptions(config: MailConfig): MailerOptions {
@@ -37,7 +35,7 @@ export function mailerOptions(config: MailConfig): MailerOptions {
   };
 }
 
-/** Mail to MAIL_SERVER through the mailer and its pool of kept-open SMTP connections. */
+/** Mail to MAIL_SERVER through the mailer and nodemailer's pool of kept-open SMTP connections. */
 export class SmtpMailTransport extends MailTransport {
   readonly kind = 'smtp' as const;
   private readonly from: Mailbox;
@@ -67,9 +65,16 @@ export class SmtpMailTransport extends MailTransport {
     if (!(await this.mailer.verifyAllTransporters())) throw new Error('the SMTP server did not accept a connection');
   }
 
-  private async deliver({ to, subject, text, html }: OutgoingMail, timeout: number): Promise<void> {
+  /**
+   * Our composed message goes to the mailer as `raw`: nodemailer's composer and its stream
+   * pipeline cost about twice the CPU per message (docs/architecture/0001-login-mail-composer.md).
+   * An address that needs SMTPUTF8 is left to nodemailer's composer.
+   */
+  private async deliver(mail: OutgoingMail, timeout: number): Promise<void> {
+    const { to, subject, text, html } = mail;
+    const composed = composeLoginMail(this.from, mail);
     try {
-      await this.mailer.sendMail({ from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout });
+      await this.mailer.sendMail(composed ? { ...composed, timeout } : { from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout });
     } catch (error) {
       throw asRefusal(error) ?? error;
     }

@@ -3,9 +3,11 @@ import { domainToASCII } from 'node:url';
 import { MailerModule, MailerService } from '@nestjs-modules/mailer';
 import { Test } from '@nestjs/testing';
 import { AddressObject, simpleParser } from 'mailparser';
+import { createTransport } from 'nodemailer';
 import { loadConfig } from '../../src/config/app-config';
 import { compileLocale, MailService } from '../../src/mail/mail.service';
 import { MailRefusedError } from '../../src/mail/mail-transport';
+import { AUTOMATED_MAIL_HEADERS, composeLoginMail } from '../../src/mail/login-mail.composer';
 import { mailerOptions, SmtpMailTransport } from '../../src/mail/smtp-mail.transport';
 import { Metrics } from '../../src/metrics/metrics';
 import { freePort } from '../support/app-process';
@@ -75,6 +77,9 @@ const RECIPIENTS: [address: string, wireAddress: string][] = [
 
 const LOCALES = ['en', 'de'];
 
+/** name-addr with an atom phrase, a quoted string or RFC 2047 encoded words, or a bare address. */
+const RFC5322_MAILBOX = /^(?:(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*|"(?:[^"\\]|\\.)*"|=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=(?: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=)*) <[^<>\s]+>|[^<>\s]+)$/;
+
 describe('login mail headers, read back by a real parser from a real SMTP server', () => {
   const sink = new SmtpSink();
   beforeAll(() => sink.start());
@@ -130,6 +135,43 @@ describe('login mail headers, read back by a real parser from a real SMTP server
     } finally {
       await mail.close();
     }
+  });
+});
+
+describe('our composer, against nodemailer composing the same mail (differential)', () => {
+  const nodemailerComposer = createTransport({ streamTransport: true, buffer: true });
+  const mails = LOCALES.map((locale) => {
+    const templates = compileLocale(locale);
+    const context = { code: CODE, ttlMinutes: 5, signInUrl: `https://login.example/login/link?session=s&code=${CODE}`, lang: locale };
+    const subject = templates.subject(context);
+    return { subject, text: templates.text(context), html: templates.html({ ...context, subject }) };
+  });
+  const cases = SENDERS.flatMap(([label, name, address]) =>
+    RECIPIENTS.flatMap(([to]) => mails.map((mail, i) => [label, LOCALES[i], to, { name, address }, { to, ...mail }] as const)),
+  );
+
+  it.each(cases)('reads the same from a sender name that is %s, in %s, to %s', async (_label, _locale, _to, from, mail) => {
+    const ours = composeLoginMail(from, mail);
+    expect(ours).not.toBeNull();
+    const theirs = await nodemailerComposer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: AUTOMATED_MAIL_HEADERS });
+    const [a, b] = await Promise.all([simpleParser(ours!.raw), simpleParser(theirs.message as Buffer)]);
+    const readable = (parsed: typeof a) => ({
+      from: parsed.from?.value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
+      to: (parsed.to as AddressObject).value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
+      subject: parsed.subject,
+      text: parsed.text?.replace(/\r\n/g, '\n').trimEnd(),
+      html: typeof parsed.html === 'string' ? parsed.html.replace(/\r\n/g, '\n').trimEnd() : parsed.html,
+      autoSubmitted: parsed.headers.get('auto-submitted'),
+      autoResponseSuppress: parsed.headers.get('x-auto-response-suppress'),
+    });
+    expect(readable(a)).toEqual(readable(b));
+    // Parsers forgive a bare comma or parenthesis in a name; RFC 5322's grammar does not.
+    expect(rawHeader(Buffer.from(ours!.raw), 'From')).toMatch(RFC5322_MAILBOX);
+    expect(ours!.envelope).toEqual({ from: asciiForm(from.address), to: [asciiForm(mail.to)] });
+  });
+
+  it('leaves an address that needs SMTPUTF8 to nodemailer', () => {
+    expect(composeLoginMail({ name: '', address: 'login@example.com' }, { to: 'jürgen@bücher.de', ...mails[0] })).toBeNull();
   });
 });
 
