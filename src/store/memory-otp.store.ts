@@ -140,7 +140,7 @@ function prune(state: AddressState, now: number): boolean {
   }
   if (state.ended && state.ended.until <= now) state.ended = undefined;
   const login = state.login;
-  if (!login) return false;
+  if (!login || login.codes.every((code) => code.expiresAt > now)) return false;
   login.codes = login.codes.filter((code) => code.expiresAt > now);
   if (login.codes.length > 0) return false;
   state.login = undefined;
