@@ -10,7 +10,12 @@ const ADMIN = 'bench-admin@example.com';
 
 const databaseUrl = await freshDatabase('otp_bench_audit');
 const sink = await startSink();
-const server = await startServer({ DATABASE_URL: databaseUrl, MAIL_PORT: String(sink.port), ADMIN_EMAILS: ADMIN, RATE_LIMIT_PER_IP_PER_MINUTE: '100000000' });
+const server = await startServer({
+  DATABASE_URL: databaseUrl,
+  MAIL_PORT: String(sink.port),
+  ADMIN_EMAILS: ADMIN,
+  RATE_LIMIT_PER_IP_PER_MINUTE: '100000000',
+});
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
 
@@ -43,7 +48,9 @@ try {
     const timings = [];
     for (let round = 0; round < ROUNDS + 10; round++) {
       const t0 = process.hrtime.bigint();
-      const response = await fetch(`${server.url}/api/v1/admin/audit${query}`, { headers: { authorization: `Bearer ${accessToken}` } });
+      const response = await fetch(`${server.url}/api/v1/admin/audit${query}`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       const body = await response.json();
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (response.status !== 200 || body.items.length === 0) throw new Error(`${name}: ${response.status}`);
@@ -51,7 +58,9 @@ try {
     }
     rows.push({ query: name, median: percentile(timings, 50), p99: percentile(timings, 99) });
   }
-  console.log(`\nGET /api/v1/admin/audit, first page (50), ${EVENTS.toLocaleString('en')} events, ${ROUNDS} requests each, one at a time`);
+  console.log(
+    `\nGET /api/v1/admin/audit, first page (50), ${EVENTS.toLocaleString('en')} events, ${ROUNDS} requests each, one at a time`,
+  );
   console.log('| query | median ms | p99 ms |\n|---|---|---|');
   for (const row of rows) console.log(`| ${row.query} | ${row.median.toFixed(2)} | ${row.p99.toFixed(2)} |`);
 } finally {

@@ -32,11 +32,21 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 // Per phase: the request for one user, and whether the answer is the API's success for it.
 const phases = {
   request: {
-    build: (user) => ({ method: 'POST', path: '/api/v1/auth/otp', headers: JSON_HEADERS, body: JSON.stringify({ email: user.email }) }),
+    build: (user) => ({
+      method: 'POST',
+      path: '/api/v1/auth/otp',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ email: user.email }),
+    }),
     ok: (user, status, body) => status === 202 && typeof (user.sessionId = json(body)?.sessionId) === 'string',
   },
   verify: {
-    build: (user) => ({ method: 'POST', path: '/api/v1/auth/otp/verify', headers: JSON_HEADERS, body: JSON.stringify({ sessionId: user.sessionId, code: user.code }) }),
+    build: (user) => ({
+      method: 'POST',
+      path: '/api/v1/auth/otp/verify',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ sessionId: user.sessionId, code: user.code }),
+    }),
     ok: (user, status, body) => {
       const tokens = json(body);
       user.accessToken = tokens?.accessToken;
@@ -44,8 +54,13 @@ const phases = {
     },
   },
   me: {
-    build: (user) => ({ method: 'GET', path: '/api/v1/users/me', headers: { authorization: `Bearer ${user.accessToken}` } }),
-    ok: (user, status, body) => status === 200 && json(body)?.email === user.email && typeof json(body)?.id === 'string',
+    build: (user) => ({
+      method: 'GET',
+      path: '/api/v1/users/me',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    }),
+    ok: (user, status, body) =>
+      status === 200 && json(body)?.email === user.email && typeof json(body)?.id === 'string',
   },
 };
 
@@ -158,18 +173,26 @@ try {
   async function signIns(seconds) {
     const users = [];
     const results = {};
-    results.request = await runPhase('request', () => {
-      const user = { email: `login-${runId}-${addresses++}@example.com` };
-      users.push(user);
-      return user;
-    }, { seconds });
+    results.request = await runPhase(
+      'request',
+      () => {
+        const user = { email: `login-${runId}-${addresses++}@example.com` };
+        users.push(user);
+        return user;
+      },
+      { seconds },
+    );
     const requested = users.filter((user) => user.done === 'request');
     await Promise.all(requested.map(async (user) => (user.code = await sink.code(user.email, 10_000))));
     const toVerify = requested.filter((user) => user.code);
     results.request.missingCodes = requested.length - toVerify.length;
     // After a timeout autocannon sends one more request than there are codes: an unknown login.
     let v = 0;
-    results.verify = toVerify.length ? await runPhase('verify', () => toVerify[v++] ?? { sessionId: 'none', code: '000000' }, { amount: toVerify.length }) : null;
+    results.verify = toVerify.length
+      ? await runPhase('verify', () => toVerify[v++] ?? { sessionId: 'none', code: '000000' }, {
+          amount: toVerify.length,
+        })
+      : null;
     const sessions = toVerify.filter((user) => user.done === 'verify');
     let m = 0;
     results.me = sessions.length ? await runPhase('me', () => sessions[m++ % sessions.length], { seconds }) : null;
@@ -190,8 +213,18 @@ try {
   for (const phase of Object.values(results)) {
     if (phase && (phase.ok < phase.requests || phase.non2xx || phase.errors || phase.missingCodes)) exitCode = 1;
   }
-  if (proxy.counts().encrypted) throw new Error('the server talks TLS to PostgreSQL: the proxy cannot count statements');
-  const report = { redisCpu: idleBefore.redis.mainThread ? 'main thread' : 'all threads', node: process.version, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`, duration: DURATION, connections: CONNECTIONS, idlePerSecond: idle, phases: results, ceilings: ceilingsOf(results) };
+  if (proxy.counts().encrypted)
+    throw new Error('the server talks TLS to PostgreSQL: the proxy cannot count statements');
+  const report = {
+    redisCpu: idleBefore.redis.mainThread ? 'main thread' : 'all threads',
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+    duration: DURATION,
+    connections: CONNECTIONS,
+    idlePerSecond: idle,
+    phases: results,
+    ceilings: ceilingsOf(results),
+  };
   console.log(args.json ? JSON.stringify(report, null, 2) : table(report));
 } catch (error) {
   console.error(error);
@@ -203,7 +236,15 @@ process.exit(exitCode);
 
 /** What one resource alone allows, from its CPU time per operation; null when the operation does not use it. */
 function ceilingsOf({ request, verify, me }) {
-  const signIn = request?.cost && verify?.cost && Object.fromEntries(Object.keys(request.cost).map((key) => [key, request.cost[key] === null ? null : request.cost[key] + verify.cost[key]]));
+  const signIn =
+    request?.cost &&
+    verify?.cost &&
+    Object.fromEntries(
+      Object.keys(request.cost).map((key) => [
+        key,
+        request.cost[key] === null ? null : request.cost[key] + verify.cost[key],
+      ]),
+    );
   const read = me?.cost;
   const perSecond = (cost, cpu, uses) => (cost && uses(cost) && cost[cpu] > 0 ? 1000 / cost[cpu] : null);
   const usesRedis = (cost) => cost.redisCommands >= 0.01;
@@ -211,8 +252,14 @@ function ceilingsOf({ request, verify, me }) {
   return {
     signIn,
     redisNode: { signIns: perSecond(signIn, 'redisCpuMs', usesRedis), reads: perSecond(read, 'redisCpuMs', usesRedis) },
-    postgresCore: { signIns: perSecond(signIn, 'postgresCpuMs', usesPostgres), reads: perSecond(read, 'postgresCpuMs', usesPostgres) },
-    serverCore: { signIns: perSecond(signIn, 'serverCpuMs', () => true), reads: perSecond(read, 'serverCpuMs', () => true) },
+    postgresCore: {
+      signIns: perSecond(signIn, 'postgresCpuMs', usesPostgres),
+      reads: perSecond(read, 'postgresCpuMs', usesPostgres),
+    },
+    serverCore: {
+      signIns: perSecond(signIn, 'serverCpuMs', () => true),
+      reads: perSecond(read, 'serverCpuMs', () => true),
+    },
   };
 }
 
@@ -230,11 +277,20 @@ function table({ redisCpu, node, cpus, duration, connections, idlePerSecond, pha
       lines.push(`| ${name} | not run | | | | | | | |`);
       continue;
     }
-    lines.push(`| ${name} | ${phase.requests} | ${phase.ok} | ${whole(phase.perSecond)} | ${fixed(phase.p50, 1)} | ${fixed(phase.p99, 1)} | ${phase.non2xx} | ${phase.errors} | ${fixed(phase.cost?.serverCpuMs, 3)} |`);
+    lines.push(
+      `| ${name} | ${phase.requests} | ${phase.ok} | ${whole(phase.perSecond)} | ${fixed(phase.p50, 1)} | ${fixed(phase.p99, 1)} | ${phase.non2xx} | ${phase.errors} | ${fixed(phase.cost?.serverCpuMs, 3)} |`,
+    );
   }
-  if (phases.request.missingCodes) lines.push('', `${phases.request.missingCodes} accepted requests whose code never reached the sink`);
+  if (phases.request.missingCodes)
+    lines.push('', `${phases.request.missingCodes} accepted requests whose code never reached the sink`);
   for (const [name, phase] of Object.entries(phases)) {
-    if (phase && Object.keys(phase.failures).length) lines.push('', `${name}, answers that are not a success: ${Object.entries(phase.failures).map(([outcome, n]) => `${n} × ${outcome}`).join(', ')}`);
+    if (phase && Object.keys(phase.failures).length)
+      lines.push(
+        '',
+        `${name}, answers that are not a success: ${Object.entries(phase.failures)
+          .map(([outcome, n]) => `${n} × ${outcome}`)
+          .join(', ')}`,
+      );
   }
 
   const costRow = (name, cost) =>
@@ -263,8 +319,15 @@ function table({ redisCpu, node, cpus, duration, connections, idlePerSecond, pha
     `| service instance, per core | ${whole(ceilings.serverCore.signIns)} | ${whole(ceilings.serverCore.reads)} |`,
   );
   const others = Math.max(...Object.values(phases).map((p) => p?.otherRedisClients ?? 0));
-  if (others) lines.push('', `warning: ${others} other client(s) connected to Redis during the phases; its command counts and CPU include their work.`);
+  if (others)
+    lines.push(
+      '',
+      `warning: ${others} other client(s) connected to Redis during the phases; its command counts and CPU include their work.`,
+    );
   if (phases.request.cost?.serverCpuMs === null) lines.push('', 'CPU times need /proc (Linux): n/a here.');
-  lines.push('', 'PostgreSQL CPU: its background processes and the backends of the bench database; not other databases\' backends.');
+  lines.push(
+    '',
+    "PostgreSQL CPU: its background processes and the backends of the bench database; not other databases' backends.",
+  );
   return lines.join('\n');
 }

@@ -39,7 +39,10 @@ for (let i = 0; i < LOGINS; i++) {
   const email = `${randomBytes(4).toString('hex')}.${i.toString(36).padStart(4, '0')}@example.com`.trim().toLowerCase();
   const address = secrets.addressTag(email);
   const secret = randomBytes(24).toString('base64url');
-  const code = (at) => ({ hash: secrets.hashCode(secret + address, String(randomInt(1_000_000)).padStart(6, '0')), expiresAt: at + TTL_MS });
+  const code = (at) => ({
+    hash: secrets.hashCode(secret + address, String(randomInt(1_000_000)).padStart(6, '0')),
+    expiresAt: at + TTL_MS,
+  });
   const at = t0 + Math.floor((i * ARRIVALS_MS) / LOGINS);
   const first = code(at);
   const start = await timed(() => store.startLogin(address, secret, email, first, limits, at));
@@ -76,8 +79,12 @@ const forgotten = await sweep(ends[LOGINS - 1] + 3_600_000);
 const n = (value) => value.toLocaleString('en');
 console.log(`memory store, ${n(LOGINS)} live logins with ${n(LOGINS + resends)} codes`);
 console.log('| measure | value |\n|---|---|');
-console.log(`| memory (after gc) | ${(heapMb + buffersMb).toFixed(0)} MB: ${heapMb.toFixed(0)} MB heap + ${buffersMb.toFixed(0)} MB array buffers (${(((heapMb + buffersMb) * 1e6) / LOGINS).toFixed(0)} bytes a login) |`);
-console.log(`| start ${n(LOGINS)} logins | ${(Number(startNs) / 1e9).toFixed(2)} s (${(Number(startNs) / 1e3 / LOGINS).toFixed(2)} µs each); ${n(resends)} resends ${(Number(resendNs) / 1e3 / resends).toFixed(2)} µs each |`);
+console.log(
+  `| memory (after gc) | ${(heapMb + buffersMb).toFixed(0)} MB: ${heapMb.toFixed(0)} MB heap + ${buffersMb.toFixed(0)} MB array buffers (${(((heapMb + buffersMb) * 1e6) / LOGINS).toFixed(0)} bytes a login) |`,
+);
+console.log(
+  `| start ${n(LOGINS)} logins | ${(Number(startNs) / 1e9).toFixed(2)} s (${(Number(startNs) / 1e3 / LOGINS).toFixed(2)} µs each); ${n(resends)} resends ${(Number(resendNs) / 1e3 / resends).toFixed(2)} µs each |`,
+);
 console.log(`| first sweep, nothing expired | ${first} |`);
 console.log(`| sweep a minute later, nothing expired | ${idle} |`);
 console.log(`| sweep, 1% of logins expired | ${onePercent} |`);

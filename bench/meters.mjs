@@ -21,13 +21,22 @@ export async function startCountingProxy(upstreamUrl) {
   const server = createServer((client) => {
     counts.connections++;
     const database = connect(Number(upstream.port || 5432), upstream.hostname);
-    for (const [socket, other] of [[client, database], [database, client]]) {
+    for (const [socket, other] of [
+      [client, database],
+      [database, client],
+    ]) {
       sockets.add(socket);
       socket.on('error', () => other.destroy());
-      socket.on('close', () => { sockets.delete(socket); other.destroy(); });
+      socket.on('close', () => {
+        sockets.delete(socket);
+        other.destroy();
+      });
     }
     let sslRequested = false;
-    client.on('data', frontendReader(counts, () => (sslRequested = true)));
+    client.on(
+      'data',
+      frontendReader(counts, () => (sslRequested = true)),
+    );
     database.once('data', (chunk) => {
       // 'S' to an SSLRequest: the rest is TLS and cannot be read; say so instead of miscounting.
       if (sslRequested && chunk[0] === 0x53) counts.encrypted++;
@@ -110,7 +119,9 @@ export function postgresCpuMs(database) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
       // A client backend shows "postgres: [cluster: ]user database host(port)|[local] state".
-      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').replace(/^postgres: (\S+: )?/, '');
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .replace(/\0/g, ' ')
+        .replace(/^postgres: (\S+: )?/, '');
       const backendOf = /^\S+ (\S+) (?:\[local\]|\S+\(\d+\))/.exec(title)?.[1];
       if (backendOf !== undefined && backendOf !== database) continue;
       ticks += ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -148,9 +159,17 @@ export async function redisReading(redis) {
 /** Ids of the clients connected to the Redis server, every database. */
 export async function redisClientIds(redis) {
   const list = await redis.client('LIST');
-  return list.split('\n').map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1]).filter(Boolean);
+  return list
+    .split('\n')
+    .map((line) => /(?:^|\s)id=(\d+)/.exec(line)?.[1])
+    .filter(Boolean);
 }
 
 function parseInfo(text) {
-  return Object.fromEntries(text.split(/\r?\n/).filter((line) => line.includes(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
+  return Object.fromEntries(
+    text
+      .split(/\r?\n/)
+      .filter((line) => line.includes(':'))
+      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
+  );
 }

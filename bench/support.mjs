@@ -53,7 +53,11 @@ export async function startSink() {
       codes.get(email) ??
       new Promise((resolve) => {
         waiters.set(email, resolve);
-        if (timeoutMs !== Infinity) setTimeout(() => { waiters.delete(email); resolve(undefined); }, timeoutMs).unref();
+        if (timeoutMs !== Infinity)
+          setTimeout(() => {
+            waiters.delete(email);
+            resolve(undefined);
+          }, timeoutMs).unref();
       }),
     close: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -81,7 +85,10 @@ export async function startServer(env) {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       SECRET_KEY: randomBytes(32).toString('hex'),
-      JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }),
       REDIS_URL,
       REDIS_KEY_PREFIX: `bench:${randomBytes(3).toString('hex')}:`,
       MAIL_SERVER: '127.0.0.1',
@@ -93,7 +100,13 @@ export async function startServer(env) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) return { url, pid: child.pid, stop: () => stopChild(child) };
+    if (
+      await fetch(`${url}/health/live`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, pid: child.pid, stop: () => stopChild(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
@@ -120,7 +133,10 @@ export function teardown() {
     (done ??= (async () => {
       for (const step of steps.reverse()) await step().catch((error) => console.error(`teardown: ${error.message}`));
     })());
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ]) {
     process.once(signal, () => {
       console.error(`\n${signal}: stopping what the bench started`);
       void run().finally(() => process.exit(code));
@@ -130,7 +146,11 @@ export function teardown() {
 }
 
 export async function postJson(url, body, headers = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 

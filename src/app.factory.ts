@@ -31,7 +31,10 @@ export interface AppLogging {
   logStream?: Writable;
 }
 
-export async function createApp(config: AppConfig, { logger, logStream }: AppLogging = {}): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  { logger, logStream }: AppLogging = {},
+): Promise<NestFastifyApplication> {
   const errorLogger = new Logger('Errors');
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -43,11 +46,16 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors Fastify raises before Nest sees the request (malformed URL, broken HTTP).
-    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(request, reply, error, errorLogger),
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(request, reply, error, errorLogger),
     clientErrorHandler: (_error: Error, socket: Socket) => {
       if (!socket.writable) return socket.destroy();
-      const body = JSON.stringify(toProblem(new ProblemException('validation_failed', 'The HTTP request is malformed.')).body);
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`);
+      const body = JSON.stringify(
+        toProblem(new ProblemException('validation_failed', 'The HTTP request is malformed.')).body,
+      );
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+      );
     },
   });
   // Everything that can be wrong with the configuration fails here, before Nest starts logging.
@@ -88,7 +96,11 @@ export async function createApp(config: AppConfig, { logger, logStream }: AppLog
 
   const metrics = app.get(Metrics);
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     logRequest(appLogger, request, reply);
   });

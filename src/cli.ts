@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { SERVICE_SCOPES } from './auth/service-scopes';
 import { verifyAuditChain } from './cli/audit-verify.command';
 import { CommandError, UsageError } from './cli/command-line';
-import { mintServiceToken, parseMintArguments, parseRevokeArguments, revokeServiceToken } from './cli/service-token.command';
+import {
+  mintServiceToken,
+  parseMintArguments,
+  parseRevokeArguments,
+  revokeServiceToken,
+} from './cli/service-token.command';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 
 const USAGE = `usage:

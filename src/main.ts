@@ -27,7 +27,10 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? `Invalid configuration: ${error.message}` : `Startup failed: ${(error as Error)?.message ?? error}`;
+  const message =
+    error instanceof ConfigError
+      ? `Invalid configuration: ${error.message}`
+      : `Startup failed: ${(error as Error)?.message ?? error}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

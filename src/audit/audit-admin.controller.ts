@@ -16,7 +16,10 @@ export class AuditAdminController {
   constructor(private readonly audit: AuditQueryService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Read the audit trail', description: 'Admins, or service tokens with scope `audit:read`. Newest first, keyset-paginated.' })
+  @ApiOperation({
+    summary: 'Read the audit trail',
+    description: 'Admins, or service tokens with scope `audit:read`. Newest first, keyset-paginated.',
+  })
   @ApiRestricted()
   @ApiOkResponse({ type: AuditPageResponse })
   @ApiProblems('validation_failed')
@@ -25,11 +28,21 @@ export class AuditAdminController {
   }
 
   @Get('export')
-  @ApiOperation({ summary: 'Export the audit trail as NDJSON', description: 'Admins, or service tokens with scope `audit:read`. One event per line, oldest first.' })
+  @ApiOperation({
+    summary: 'Export the audit trail as NDJSON',
+    description: 'Admins, or service tokens with scope `audit:read`. One event per line, oldest first.',
+  })
   @ApiRestricted()
-  @ApiOkResponse({ description: 'One AuditEvent JSON object per line.', content: { 'application/x-ndjson': { schema: { $ref: getSchemaPath(AuditEventResponse) } } } })
+  @ApiOkResponse({
+    description: 'One AuditEvent JSON object per line.',
+    content: { 'application/x-ndjson': { schema: { $ref: getSchemaPath(AuditEventResponse) } } },
+  })
   @ApiProblems('validation_failed')
-  async export(@Query() query: AuditFilterDto, @CurrentPrincipal() principal: Principal, @Client() client: ClientContext) {
+  async export(
+    @Query() query: AuditFilterDto,
+    @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientContext,
+  ) {
     return new StreamableFile(await this.audit.export(query, principal, client), { type: 'application/x-ndjson' });
   }
 }

@@ -79,7 +79,12 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
         previousSeal = event.seal;
       }
       await this.events.seal(manager, pending);
-      const head = { kind: 'head' as const, chainIndex: (index - 1n).toString(), seal: previousSeal, createdAt: new Date(this.clock.now()) };
+      const head = {
+        kind: 'head' as const,
+        chainIndex: (index - 1n).toString(),
+        seal: previousSeal,
+        createdAt: new Date(this.clock.now()),
+      };
       await this.events.moveHead(manager, { ...head, anchorSeal: sealAnchor(this.secrets, head) });
       return pending.length;
     });
@@ -90,7 +95,13 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
     const [anchor, head] = await Promise.all([this.events.latestAnchor('start'), this.events.latestAnchor('head')]);
     for (const checkpoint of [anchor, head]) {
       if (checkpoint && checkpoint.anchorSeal !== sealAnchor(this.secrets, checkpoint)) {
-        return { ok: false, checked: 0, firstIndex: null, lastIndex: null, problem: `the ${checkpoint.kind} checkpoint at chain index ${checkpoint.chainIndex} was altered` };
+        return {
+          ok: false,
+          checked: 0,
+          firstIndex: null,
+          lastIndex: null,
+          problem: `the ${checkpoint.kind} checkpoint at chain index ${checkpoint.chainIndex} was altered`,
+        };
       }
     }
     let previousSeal = anchor?.seal ?? GENESIS_SEAL;
@@ -100,9 +111,17 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
     for (;;) {
       const batch = await this.events.chainFrom(expected, VERIFY_BATCH);
       for (const event of batch) {
-        const report = (problem: string): ChainReport => ({ ok: false, checked, firstIndex, lastIndex: (expected - 1n).toString(), problem });
-        if (BigInt(event.chainIndex!) !== expected) return report(`chain index ${expected} is missing before event ${event.id}: an event was deleted`);
-        if (sealEvent(this.secrets, previousSeal, event) !== event.seal) return report(`event ${event.id} (chain index ${expected}) does not match its seal: it was changed`);
+        const report = (problem: string): ChainReport => ({
+          ok: false,
+          checked,
+          firstIndex,
+          lastIndex: (expected - 1n).toString(),
+          problem,
+        });
+        if (BigInt(event.chainIndex!) !== expected)
+          return report(`chain index ${expected} is missing before event ${event.id}: an event was deleted`);
+        if (sealEvent(this.secrets, previousSeal, event) !== event.seal)
+          return report(`event ${event.id} (chain index ${expected}) does not match its seal: it was changed`);
         previousSeal = event.seal!;
         expected++;
         checked++;
@@ -111,10 +130,23 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
     }
     const lastIndex = checked > 0 ? (expected - 1n).toString() : null;
     if (head && expected - 1n < BigInt(head.chainIndex)) {
-      return { ok: false, checked, firstIndex, lastIndex, problem: `the chain ends at index ${expected - 1n} but was sealed up to ${head.chainIndex}: the newest events were deleted` };
+      return {
+        ok: false,
+        checked,
+        firstIndex,
+        lastIndex,
+        problem: `the chain ends at index ${expected - 1n} but was sealed up to ${head.chainIndex}: the newest events were deleted`,
+      };
     }
     const [stray] = await this.events.unsealedBefore(new Date(this.clock.now() - UNSEALED_SUSPICIOUS_AFTER_MS));
-    if (stray) return { ok: false, checked, firstIndex, lastIndex, problem: `event ${stray.id} was never sealed: it was not written by the service` };
+    if (stray)
+      return {
+        ok: false,
+        checked,
+        firstIndex,
+        lastIndex,
+        problem: `event ${stray.id} was never sealed: it was not written by the service`,
+      };
     return { ok: true, checked, firstIndex: checked > 0 ? firstIndex : null, lastIndex };
   }
 
@@ -125,10 +157,15 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
   async pruneBefore(cutoff: Date): Promise<number> {
     const last = await this.events.lastPrunable(cutoff);
     if (!last) return 0;
-    const anchor = { kind: 'start' as const, chainIndex: last.chainIndex!, seal: last.seal!, createdAt: new Date(this.clock.now()) };
+    const anchor = {
+      kind: 'start' as const,
+      chainIndex: last.chainIndex!,
+      seal: last.seal!,
+      createdAt: new Date(this.clock.now()),
+    };
     await this.events.insertStartAnchor({ ...anchor, anchorSeal: sealAnchor(this.secrets, anchor) });
     let deleted = 0;
-    for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH; ) {
+    for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH;) {
       batch = await this.events.deleteChainUpTo(last.chainIndex!, PRUNE_BATCH);
       deleted += batch;
     }

@@ -33,7 +33,11 @@ export class AuditQueryService {
     private readonly audit: AuditService,
   ) {}
 
-  async page(query: AuditQueryDto, reader: Principal, client: ClientContext): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+  async page(
+    query: AuditQueryDto,
+    reader: Principal,
+    client: ClientContext,
+  ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const [beforeId] = (decodeCursor(query.cursor, AUDIT_CURSOR) ?? []) as string[];
     const filter = toFilter(query);
@@ -67,7 +71,16 @@ export class AuditQueryService {
   }
 
   private recordRead(reader: Principal, client: ClientContext, details: Record<string, unknown>): Promise<void> {
-    return this.audit.record([{ type: 'admin.audit_read', userId: reader.userId, email: reader.email, sessionId: reader.sessionId, client, details: { reader: reader.subject, ...details } }]);
+    return this.audit.record([
+      {
+        type: 'admin.audit_read',
+        userId: reader.userId,
+        email: reader.email,
+        sessionId: reader.sessionId,
+        client,
+        details: { reader: reader.subject, ...details },
+      },
+    ]);
   }
 }
 
@@ -92,7 +105,7 @@ function toView(event: AuditEvent): AuditEventView {
     userAgent: event.userAgent,
     sessionId: event.sessionId,
     requestId: event.requestId,
-    details: typeof event.details === 'string' ? JSON.parse(event.details) : event.details,
+    details: typeof event.details === 'string' ? (JSON.parse(event.details) as Record<string, unknown>) : event.details,
   };
 }
 

@@ -32,11 +32,24 @@ export class AuditRepository {
   }
 
   lastSealed(manager: EntityManager): Promise<AuditEvent | null> {
-    return manager.createQueryBuilder(AuditEvent, 'event').where('event.chain_index IS NOT NULL').orderBy('event.chain_index', 'DESC').limit(1).getOne();
+    return manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .where('event.chain_index IS NOT NULL')
+      .orderBy('event.chain_index', 'DESC')
+      .limit(1)
+      .getOne();
   }
 
-  latestAnchor(kind: AuditAnchor['kind'], manager: EntityManager = this.dataSource.manager): Promise<AuditAnchor | null> {
-    return manager.createQueryBuilder(AuditAnchor, 'anchor').where('anchor.kind = :kind', { kind }).orderBy('anchor.chain_index', 'DESC').limit(1).getOne();
+  latestAnchor(
+    kind: AuditAnchor['kind'],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AuditAnchor | null> {
+    return manager
+      .createQueryBuilder(AuditAnchor, 'anchor')
+      .where('anchor.kind = :kind', { kind })
+      .orderBy('anchor.chain_index', 'DESC')
+      .limit(1)
+      .getOne();
   }
 
   /** Replaces the head checkpoint. */
@@ -75,7 +88,10 @@ export class AuditRepository {
   async seal(manager: EntityManager, events: Pick<AuditEvent, 'id' | 'chainIndex' | 'seal'>[]): Promise<void> {
     const postgres = manager.connection.driver.options.type === 'postgres';
     const parameter = (n: number) => (postgres ? `$${n}` : '?');
-    const rows = events.map((_, i) => `(CAST(${parameter(3 * i + 1)} AS BIGINT), CAST(${parameter(3 * i + 2)} AS BIGINT), ${parameter(3 * i + 3)})`);
+    const rows = events.map(
+      (_, i) =>
+        `(CAST(${parameter(3 * i + 1)} AS BIGINT), CAST(${parameter(3 * i + 2)} AS BIGINT), ${parameter(3 * i + 3)})`,
+    );
     await manager.query(
       `WITH sealed (id, chain_index, seal) AS (VALUES ${rows.join(', ')})
        UPDATE audit_events SET chain_index = sealed.chain_index, seal = sealed.seal FROM sealed
@@ -95,7 +111,11 @@ export class AuditRepository {
   }
 
   unsealedBefore(at: Date): Promise<AuditEvent[]> {
-    return this.dataSource.manager.find(AuditEvent, { where: { chainIndex: IsNull(), at: LessThan(at) }, order: { id: 'ASC' }, take: 10 });
+    return this.dataSource.manager.find(AuditEvent, {
+      where: { chainIndex: IsNull(), at: LessThan(at) },
+      order: { id: 'ASC' },
+      take: 10,
+    });
   }
 
   /** The last sealed event older than `cutoff` that has no newer event before it in the chain. */
@@ -106,7 +126,9 @@ export class AuditRepository {
       .orderBy('event.chain_index', 'ASC')
       .limit(1)
       .getOne();
-    const query = this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where('event.chain_index IS NOT NULL AND event.at < :cutoff', { cutoff });
+    const query = this.dataSource.manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .where('event.chain_index IS NOT NULL AND event.at < :cutoff', { cutoff });
     if (firstKept) query.andWhere('event.chain_index < :firstKept', { firstKept: firstKept.chainIndex });
     return query.orderBy('event.chain_index', 'DESC').limit(1).getOne();
   }
@@ -125,7 +147,10 @@ export class AuditRepository {
       .limit(batch)
       .getRawMany<{ id: string }>();
     if (ids.length === 0) return 0;
-    await this.dataSource.manager.delete(AuditEvent, ids.map((row) => row.id));
+    await this.dataSource.manager.delete(
+      AuditEvent,
+      ids.map((row) => row.id),
+    );
     return ids.length;
   }
 

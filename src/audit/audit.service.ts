@@ -16,7 +16,10 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
-export type AuditRow = Pick<AuditEvent, 'at' | 'type' | 'userId' | 'email' | 'ip' | 'userAgent' | 'sessionId' | 'requestId' | 'details'>;
+export type AuditRow = Pick<
+  AuditEvent,
+  'at' | 'type' | 'userId' | 'email' | 'ip' | 'userAgent' | 'sessionId' | 'requestId' | 'details'
+>;
 
 const MAX_SAMPLED_KEYS = 10_000;
 const RECORD_EVENTS = `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${auditRowsFrom('$1')}`;
@@ -57,7 +60,12 @@ export class AuditService {
       return;
     }
     await (manager ?? this.dataSource.manager)
-      .createQueryBuilder().insert().into(AuditEvent).values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[]).updateEntity(false).execute();
+      .createQueryBuilder()
+      .insert()
+      .into(AuditEvent)
+      .values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[])
+      .updateEntity(false)
+      .execute();
   }
 
   /** The rows `record` inserts, for statements that write events together with other changes. */

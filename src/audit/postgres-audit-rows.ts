@@ -4,7 +4,9 @@ import type { AuditRow } from './audit.service';
 export const AUDIT_COLUMNS = 'at, type, user_id, email, ip, user_agent, session_id, request_id, details';
 
 /** Audit rows as one jsonb array parameter of a statement, however many there are. */
-export const auditRowsFrom = (parameter: string) => `jsonb_to_recordset(${parameter}::jsonb) AS e(at timestamptz, type varchar, user_id uuid, email varchar, ip varchar,
+export const auditRowsFrom = (
+  parameter: string,
+) => `jsonb_to_recordset(${parameter}::jsonb) AS e(at timestamptz, type varchar, user_id uuid, email varchar, ip varchar,
   user_agent varchar, session_id uuid, request_id varchar, details jsonb)`;
 
 /** The parameter `auditRowsFrom` reads. */

@@ -20,12 +20,16 @@ export class AccessGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(REQUIRED_ACCESS, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride<RequiredAccess | undefined>(REQUIRED_ACCESS, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!required) return true;
     const principal = context.switchToHttp().getRequest<{ user?: Principal }>().user;
     const granted =
       principal !== undefined &&
-      ((required.roles ?? []).some((role) => principal.roles.includes(role)) || (required.scopes ?? []).some((scope) => principal.scopes.includes(scope)));
+      ((required.roles ?? []).some((role) => principal.roles.includes(role)) ||
+        (required.scopes ?? []).some((scope) => principal.scopes.includes(scope)));
     if (!granted) throw new ProblemException('forbidden', 'This token does not grant access to this resource.');
     return true;
   }

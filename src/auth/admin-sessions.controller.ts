@@ -8,7 +8,6 @@ import { RequireAccess } from './access.guard';
 import { SessionsService } from './sessions.service';
 import { isUuid } from '../common/ids';
 
-
 @ApiTags('Admin')
 @Controller('api/v1/admin/users')
 export class AdminSessionsController {
@@ -26,7 +25,8 @@ export class AdminSessionsController {
   @ApiNoContentResponse({ description: 'Every session of the user is revoked.' })
   @ApiProblems('not_found')
   async revokeAll(@Param('id') userId: string, @Client() client: ClientContext): Promise<void> {
-    if (!isUuid(userId) || !(await this.users.findById(userId))) throw new ProblemException('not_found', 'No such user.');
+    if (!isUuid(userId) || !(await this.users.findById(userId)))
+      throw new ProblemException('not_found', 'No such user.');
     await this.sessions.revokeAllOfUser(userId, client, 'revoked_by_admin');
   }
 }

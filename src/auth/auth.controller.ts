@@ -16,7 +16,10 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rotate a refresh token', description: 'Single use: answers a new refresh token. Presenting a rotated one revokes the whole session.' })
+  @ApiOperation({
+    summary: 'Rotate a refresh token',
+    description: 'Single use: answers a new refresh token. Presenting a rotated one revokes the whole session.',
+  })
   @ApiJsonBody(RefreshDto)
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems('unauthorized', 'refresh_token_reused')
@@ -55,7 +58,10 @@ export class AuthController {
   @Post('introspect')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Introspect a token (RFC 7662)', description: 'For service tokens with scope `tokens:introspect`. `active` is false for revoked sessions.' })
+  @ApiOperation({
+    summary: 'Introspect a token (RFC 7662)',
+    description: 'For service tokens with scope `tokens:introspect`. `active` is false for revoked sessions.',
+  })
   @ApiRestricted()
   @ApiJsonBody(IntrospectDto)
   @ApiOkResponse({ type: IntrospectionResponse })

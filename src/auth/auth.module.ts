@@ -19,7 +19,18 @@ import { VerifiedTokens } from './verified-tokens';
 @Module({
   imports: [StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
-  providers: [JwtStrategy, JwtAuthGuard, AccessGuard, TokensService, VerifiedTokens, SessionsRepository, SessionsService, ServiceTokensRepository, ServiceTokensService, AuthService],
+  providers: [
+    JwtStrategy,
+    JwtAuthGuard,
+    AccessGuard,
+    TokensService,
+    VerifiedTokens,
+    SessionsRepository,
+    SessionsService,
+    ServiceTokensRepository,
+    ServiceTokensService,
+    AuthService,
+  ],
   exports: [TokensService, SessionsService, SessionsRepository, ServiceTokensService, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

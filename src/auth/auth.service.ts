@@ -40,7 +40,8 @@ export class AuthService {
   }
 
   async logout(principal: Principal, client: ClientContext): Promise<void> {
-    if (principal.userId && principal.sessionId) await this.sessions.revokeOwn(principal.userId, principal.sessionId, client, 'logout');
+    if (principal.userId && principal.sessionId)
+      await this.sessions.revokeOwn(principal.userId, principal.sessionId, client, 'logout');
   }
 
   async listSessions(principal: Principal): Promise<{ items: SessionView[] }> {
@@ -65,9 +66,12 @@ export class AuthService {
 
   /** Access tokens are checked like any request's; refresh tokens against their session. */
   async introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<Introspection> {
-    const order = hint === 'refresh_token' ? [this.introspectRefresh, this.introspectAccess] : [this.introspectAccess, this.introspectRefresh];
+    const order =
+      hint === 'refresh_token'
+        ? [(given: string) => this.introspectRefresh(given), (given: string) => this.introspectAccess(given)]
+        : [(given: string) => this.introspectAccess(given), (given: string) => this.introspectRefresh(given)];
     for (const attempt of order) {
-      const answer = await attempt.call(this, token);
+      const answer = await attempt(token);
       if (answer.active) return answer;
     }
     return { active: false };
@@ -77,10 +81,17 @@ export class AuthService {
     const payload = this.tokens.verifyAccessToken(token);
     if (!payload) return { active: false };
     if (typeof payload.sid === 'string') {
-      const live = !(await this.revocations.isRevoked(payload.sid, this.clock.now())) && (await this.sessions.findLive(payload.sid));
+      const live =
+        !(await this.revocations.isRevoked(payload.sid, this.clock.now())) &&
+        (await this.sessions.findLive(payload.sid));
       if (!live) return { active: false };
     }
-    if (typeof payload.sub === 'string' && payload.sub.startsWith('service:') && (await this.serviceTokens.isRevoked(payload.jti))) return { active: false };
+    if (
+      typeof payload.sub === 'string' &&
+      payload.sub.startsWith('service:') &&
+      (await this.serviceTokens.isRevoked(payload.jti))
+    )
+      return { active: false };
     const { sub, sid, exp, iat, iss, aud, email, roles, scope } = payload;
     return { active: true, token_type: 'access_token', sub, sid, exp, iat, iss, aud, email, roles, scope };
   }

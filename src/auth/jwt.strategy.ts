@@ -37,27 +37,35 @@ export class JwtStrategy extends Strategy {
     private readonly verified: VerifiedTokens,
     @Inject(Clock) private readonly clock: Clock,
   ) {
+    // passport-jwt takes its verify callback before `this` exists; the callback reads it later.
+    // eslint-disable-next-line prefer-const
     let strategy: JwtStrategy | undefined;
     super(
       {
         jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
         ...tokens.verifyOptions,
         jsonWebTokenOptions: { complete: true },
-        secretOrKeyProvider: (_request: unknown, rawToken: string, done: (error: Error | null, key?: string | Buffer) => void) => {
+        secretOrKeyProvider: (
+          _request: unknown,
+          rawToken: string,
+          done: (error: Error | null, key?: string | Buffer) => void,
+        ) => {
           const key = tokens.keyFor(rawToken);
           // jsonwebtoken accepts KeyObjects; passport-jwt's types predate them.
           if (key) done(null, key.publicKey as unknown as Buffer);
           else done(new Error('unknown key id'));
         },
       },
-      (decoded: DecodedToken, done: (error: unknown, verified?: VerifiedToken | false) => void) => done(null, strategy!.verifiedToken(decoded)),
+      (decoded: DecodedToken, done: (error: unknown, verified?: VerifiedToken | false) => void) =>
+        done(null, strategy!.verifiedToken(decoded)),
     );
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     strategy = this;
   }
 
   /** Resolves the request's principal, or null when it has no acceptable token. */
   async authenticateRequest(request: unknown): Promise<Principal | null> {
-    const token = this.bearerToken(request as never);
+    const token = this.bearerToken(request);
     if (!token) return null;
     let principal = this.verified.principalOf(token, this.clock.now());
     if (!principal) {
@@ -74,8 +82,12 @@ export class JwtStrategy extends Strategy {
 
   private verifySignatureAndClaims(request: unknown): Promise<VerifiedToken | null> {
     return new Promise((resolve, reject) => {
-      const attempt = Object.create(this) as Strategy & { success(verified: VerifiedToken): void; fail(): void; error(error: Error): void };
-      attempt.success = (verified) => resolve(verified);
+      const attempt = Object.create(this) as Strategy & {
+        success(verified: VerifiedToken): void;
+        fail(): void;
+        error(error: Error): void;
+      };
+      attempt.success = (verified: VerifiedToken) => resolve(verified);
       attempt.fail = () => resolve(null);
       attempt.error = (error) => reject(error);
       attempt.authenticate(request as never, {});

@@ -25,8 +25,16 @@ export class ServiceTokensRepository {
 
   /** Deletes up to `batch` tokens past their expiry, revoked or not; returns how many. */
   async deleteExpired(now: Date, batch: number): Promise<number> {
-    const rows = await this.dataSource.manager.find(ServiceToken, { select: { jti: true }, where: { expiresAt: LessThan(now) }, take: batch });
-    if (rows.length > 0) await this.dataSource.manager.delete(ServiceToken, rows.map((row) => row.jti));
+    const rows = await this.dataSource.manager.find(ServiceToken, {
+      select: { jti: true },
+      where: { expiresAt: LessThan(now) },
+      take: batch,
+    });
+    if (rows.length > 0)
+      await this.dataSource.manager.delete(
+        ServiceToken,
+        rows.map((row) => row.jti),
+      );
     return rows.length;
   }
 }

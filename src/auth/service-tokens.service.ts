@@ -28,12 +28,23 @@ export class ServiceTokensService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async mint(service: string, scopes: ServiceScope[], ttlSeconds: number): Promise<{ token: string; record: ServiceToken }> {
+  async mint(
+    service: string,
+    scopes: ServiceScope[],
+    ttlSeconds: number,
+  ): Promise<{ token: string; record: ServiceToken }> {
     const subject = `service:${service}`;
     const scope = scopes.join(' ');
     const jti = secureRandomBytes(16).toString('hex');
     const signed = this.tokens.signAccessToken({ subject, scope, tokenId: jti }, ttlSeconds);
-    const record: ServiceToken = { jti, subject, scope, issuedAt: new Date(signed.issuedAt), expiresAt: new Date(signed.expiresAt), revokedAt: null };
+    const record: ServiceToken = {
+      jti,
+      subject,
+      scope,
+      issuedAt: new Date(signed.issuedAt),
+      expiresAt: new Date(signed.expiresAt),
+      revokedAt: null,
+    };
     await this.repository.insert(record);
     return { token: signed.token, record };
   }
@@ -57,7 +68,8 @@ export class ServiceTokensService {
   async deleteExpired(batch: number): Promise<number> {
     const now = new Date(this.clock.now());
     let deleted = 0;
-    for (let removed = batch; removed === batch; deleted += removed) removed = await this.repository.deleteExpired(now, batch);
+    for (let removed = batch; removed === batch; deleted += removed)
+      removed = await this.repository.deleteExpired(now, batch);
     return deleted;
   }
 }

@@ -16,16 +16,29 @@ import { FakeClock } from '../../test/support/fake-clock';
 const client: ClientContext = { ip: '198.51.100.1', userAgent: 'jest', requestId: 'r', locale: null };
 
 async function buildSut(env: Record<string, string> = {}) {
-  const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY: randomBytes(32).toString('hex'), JWT_PRIVATE_KEY: 'unused', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    JWT_PRIVATE_KEY: 'unused',
+    ...env,
+  });
   const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' });
   await dataSource.initialize();
   await dataSource.runMigrations();
   const clock = new FakeClock();
   const revocations = new MemoryRevocationList();
   const sessions = new SessionsRepository(dataSource);
-  const sut = new SessionsService(sessions, revocations, new AuditService(dataSource, clock), new Secrets(config.secretKey), config, clock);
+  const sut = new SessionsService(
+    sessions,
+    revocations,
+    new AuditService(dataSource, clock),
+    new Secrets(config.secretKey),
+    config,
+    clock,
+  );
   const user = await new UsersRepository(dataSource).upsertSignIn('ada@example.com', new Date(clock.now()));
-  const auditTypes = async () => (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
+  const auditTypes = async () =>
+    (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
   /** A stored session of the user, as a sign-in leaves it. */
   const start = async () => {
     const { session, refreshToken } = sut.open(client);
@@ -89,7 +102,9 @@ describe('SessionsService', () => {
   it('refuses a forged secret for a real session without ending it', async () => {
     t = await buildSut();
     const { session, refreshToken } = await t.start();
-    expect(await codeOf(t.sut.refresh(`${session.id}.${randomBytes(32).toString('base64url')}`, client))).toBe('unauthorized');
+    expect(await codeOf(t.sut.refresh(`${session.id}.${randomBytes(32).toString('base64url')}`, client))).toBe(
+      'unauthorized',
+    );
     expect(await codeOf(t.sut.refresh(refreshToken, client))).toBe('ok');
   });
 

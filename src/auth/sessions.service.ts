@@ -70,7 +70,9 @@ export class SessionsService {
       const changes = {
         refreshTokenHash: this.secrets.hashRefreshToken(next),
         refreshedAt: new Date(now),
-        refreshExpiresAt: new Date(Math.min(session.expiresAt.getTime(), now + this.config.jwt.refreshTtlSeconds * 1000)),
+        refreshExpiresAt: new Date(
+          Math.min(session.expiresAt.getTime(), now + this.config.jwt.refreshTtlSeconds * 1000),
+        ),
         lastUsedAt: new Date(now),
         ip: client.ip,
         userAgent: client.userAgent,
@@ -93,8 +95,19 @@ export class SessionsService {
       return { session, refreshToken: formatRefreshToken(session.id, this.secrets.nextRefreshSecret(parsed.secret)) };
     }
     await this.revoke(session, client, 'refresh_token_reused');
-    await this.audit.record([{ type: 'refresh_token.reused', userId: session.userId, sessionId: session.id, client, details: { generationsBehind: generation } }]);
-    throw new ProblemException('refresh_token_reused', 'This refresh token was already used; the session has been ended. Sign in again.');
+    await this.audit.record([
+      {
+        type: 'refresh_token.reused',
+        userId: session.userId,
+        sessionId: session.id,
+        client,
+        details: { generationsBehind: generation },
+      },
+    ]);
+    throw new ProblemException(
+      'refresh_token_reused',
+      'This refresh token was already used; the session has been ended. Sign in again.',
+    );
   }
 
   /** The session if it exists and is live. */
@@ -115,7 +128,8 @@ export class SessionsService {
     const now = this.clock.now();
     const revokedBefore = new Date(now - this.config.jwt.accessTtlSeconds * 1000);
     let deleted = 0;
-    for (let removed = batch; removed === batch; deleted += removed) removed = await this.sessions.deleteEnded(new Date(now), revokedBefore, batch);
+    for (let removed = batch; removed === batch; deleted += removed)
+      removed = await this.sessions.deleteEnded(new Date(now), revokedBefore, batch);
     return deleted;
   }
 
@@ -132,11 +146,18 @@ export class SessionsService {
   }
 
   /** Ends every live session of the user, but `keepSessionId` if given. */
-  async revokeAllOfUser(userId: string, client: ClientContext, reason: string, keepSessionId?: string): Promise<number> {
+  async revokeAllOfUser(
+    userId: string,
+    client: ClientContext,
+    reason: string,
+    keepSessionId?: string,
+  ): Promise<number> {
     const now = this.clock.now();
     const ids = await this.sessions.revokeAllOfUser(userId, new Date(now), keepSessionId);
     for (const id of ids) await this.revocations.revoke(id, this.lastTokenExpiry(now), now);
-    await this.audit.record(ids.map((id) => ({ type: 'session.revoked' as const, userId, sessionId: id, client, details: { reason } })));
+    await this.audit.record(
+      ids.map((id) => ({ type: 'session.revoked' as const, userId, sessionId: id, client, details: { reason } })),
+    );
     return ids.length;
   }
 
@@ -145,7 +166,10 @@ export class SessionsService {
     const revoked = await this.sessions.revoke(session.id, new Date(now));
     // Also when it was already revoked in the database: its access tokens must stop everywhere.
     await this.revocations.revoke(session.id, this.lastTokenExpiry(now), now);
-    if (revoked) await this.audit.record([{ type: 'session.revoked', userId: session.userId, sessionId: session.id, client, details: { reason } }]);
+    if (revoked)
+      await this.audit.record([
+        { type: 'session.revoked', userId: session.userId, sessionId: session.id, client, details: { reason } },
+      ]);
     return revoked;
   }
 

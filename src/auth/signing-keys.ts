@@ -36,13 +36,17 @@ export class SigningKeys {
 
 /** JWT_PRIVATE_KEY (newest first), else the files of JWT_KEYS_DIR (newest file name first). */
 export function loadSigningKeys(jwt: JwtConfig): SigningKeys {
-  if (jwt.privateKeyText) return new SigningKeys(splitKeyText(jwt.privateKeyText).map((text) => toSigningKey(text, 'JWT_PRIVATE_KEY')));
+  if (jwt.privateKeyText)
+    return new SigningKeys(splitKeyText(jwt.privateKeyText).map((text) => toSigningKey(text, 'JWT_PRIVATE_KEY')));
   if (!existsSync(jwt.keysDir) || keyFiles(jwt.keysDir).length === 0) {
-    if (!jwt.generateMissingKey) throw new ConfigError('JWT_KEYS_DIR', `holds no key (*.pem or *.json) in ${jwt.keysDir}`);
+    if (!jwt.generateMissingKey)
+      throw new ConfigError('JWT_KEYS_DIR', `holds no key (*.pem or *.json) in ${jwt.keysDir}`);
     generateKeyFile(jwt.keysDir);
   }
   const files = keyFiles(jwt.keysDir).sort().reverse();
-  return new SigningKeys(files.map((file) => toSigningKey(readFileSync(join(jwt.keysDir, file), 'utf8'), 'JWT_KEYS_DIR')));
+  return new SigningKeys(
+    files.map((file) => toSigningKey(readFileSync(join(jwt.keysDir, file), 'utf8'), 'JWT_KEYS_DIR')),
+  );
 }
 
 function keyFiles(dir: string): string[] {
@@ -60,8 +64,9 @@ function splitKeyText(text: string): string[] {
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const parsed = parseJson(trimmed);
-    const keys = Array.isArray(parsed) ? parsed : Array.isArray(parsed?.keys) ? parsed.keys : [parsed];
-    return keys.map((key: unknown) => JSON.stringify(key));
+    const set = (parsed as { keys?: unknown } | null)?.keys;
+    const keys: unknown[] = Array.isArray(parsed) ? parsed : Array.isArray(set) ? set : [parsed];
+    return keys.map((key) => JSON.stringify(key));
   }
   const blocks = trimmed.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g);
   if (!blocks) throw new ConfigError('JWT_PRIVATE_KEY', 'is neither a PEM private key nor a JWK');
@@ -72,7 +77,9 @@ function toSigningKey(text: string, variable: string): SigningKey {
   let privateKey: KeyObject;
   try {
     const trimmed = text.trim();
-    privateKey = trimmed.startsWith('{') ? createPrivateKey({ key: parseJson(trimmed), format: 'jwk' }) : createPrivateKey(trimmed);
+    privateKey = trimmed.startsWith('{')
+      ? createPrivateKey({ key: parseJson(trimmed) as JsonWebKey, format: 'jwk' })
+      : createPrivateKey(trimmed);
   } catch {
     throw new ConfigError(variable, 'holds a key that cannot be read (expected a PEM or JWK EC P-256 private key)');
   }
@@ -90,10 +97,9 @@ function thumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function parseJson(text: string): any {
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new ConfigError('JWT_PRIVATE_KEY', 'looks like JSON but does not parse');
   }

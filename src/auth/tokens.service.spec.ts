@@ -10,7 +10,9 @@ function buildTokens() {
   const config = loadConfig({
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
-    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
   });
   const clock = new FakeClock();
   const verified = new VerifiedTokens();
@@ -19,7 +21,15 @@ function buildTokens() {
 
 describe('TokensService remembers what it signs', () => {
   it.each([
-    ['a user’s token', { subject: 'c0ffee00-0000-4000-8000-000000000001', sessionId: 'c0ffee00-0000-4000-8000-000000000002', email: 'a@example.com', roles: ['user', 'admin'] }],
+    [
+      'a user’s token',
+      {
+        subject: 'c0ffee00-0000-4000-8000-000000000001',
+        sessionId: 'c0ffee00-0000-4000-8000-000000000002',
+        email: 'a@example.com',
+        roles: ['user', 'admin'],
+      },
+    ],
     ['a service token', { subject: 'service:billing', scope: 'users:read  audit:read' }],
   ])('%s: the remembered principal is the one its verified claims give', (_, claims) => {
     const { tokens, verified, clock } = buildTokens();
@@ -45,7 +55,11 @@ describe('TokensService remembers what it signs', () => {
     const { token } = tokens.signAccessToken({ subject: 'c0ffee00-0000-4000-8000-000000000001' }, 60);
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    const altered = [header, Buffer.from(JSON.stringify({ ...claims, roles: ['user', 'admin'] })).toString('base64url'), signature].join('.');
+    const altered = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, roles: ['user', 'admin'] })).toString('base64url'),
+      signature,
+    ].join('.');
 
     expect(verified.principalOf(altered, clock.now())).toBeUndefined();
     expect(tokens.verifyAccessToken(altered)).toBeNull();
@@ -53,7 +67,10 @@ describe('TokensService remembers what it signs', () => {
 
   it('puts the token id in the jti claim and tells when the token was issued and when it expires', () => {
     const { tokens } = buildTokens();
-    const signed = tokens.signAccessToken({ subject: 'service:billing', scope: 'audit:read', tokenId: 'c2VydmljZS10b2tlbi1pZA' }, 60);
+    const signed = tokens.signAccessToken(
+      { subject: 'service:billing', scope: 'audit:read', tokenId: 'c2VydmljZS10b2tlbi1pZA' },
+      60,
+    );
 
     const payload = tokens.verifyAccessToken(signed.token)!;
     expect(payload.jti).toBe('c2VydmljZS10b2tlbi1pZA');

@@ -48,7 +48,10 @@ export class TokensService {
   }
 
   /** A signed token; this instance remembers it as verified, so its first use costs no ECDSA check. */
-  signAccessToken(claims: AccessTokenClaims, ttlSeconds = this.config.jwt.accessTtlSeconds): { token: string; expiresIn: number; issuedAt: number; expiresAt: number } {
+  signAccessToken(
+    claims: AccessTokenClaims,
+    ttlSeconds = this.config.jwt.accessTtlSeconds,
+  ): { token: string; expiresIn: number; issuedAt: number; expiresAt: number } {
     const key = this.keys.current;
     const iat = Math.floor(this.clock.now() / 1000);
     const payload: Record<string, unknown> = { sub: claims.subject, iat, exp: iat + ttlSeconds };
@@ -72,7 +75,13 @@ export class TokensService {
       { subject: user.id, sessionId: session.id, email: user.email, roles: this.rolesFor(user.email) },
       Math.max(1, Math.min(this.config.jwt.accessTtlSeconds, secondsLeft)),
     );
-    return { accessToken: access.token, tokenType: 'Bearer', expiresIn: access.expiresIn, refreshToken, user: userView(user) };
+    return {
+      accessToken: access.token,
+      tokenType: 'Bearer',
+      expiresIn: access.expiresIn,
+      refreshToken,
+      user: userView(user),
+    };
   }
 
   /** The verified payload of one of our access tokens, or null. */
@@ -85,7 +94,9 @@ export class TokensService {
         complete: true,
         clockTimestamp: Math.floor(this.clock.now() / 1000),
       }) as unknown as { header: { typ?: string }; payload: JwtPayload };
-      return decoded.header.typ === ACCESS_TOKEN_TYPE && typeof decoded.payload.sub === 'string' ? decoded.payload : null;
+      return decoded.header.typ === ACCESS_TOKEN_TYPE && typeof decoded.payload.sub === 'string'
+        ? decoded.payload
+        : null;
     } catch {
       return null;
     }
@@ -94,7 +105,9 @@ export class TokensService {
   /** The key named by the token's `kid`; no other header (jku, x5u, jwk) is ever looked at. */
   keyFor(token: string): SigningKey | undefined {
     try {
-      const kid = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'))?.kid;
+      const kid = (
+        JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as { kid?: unknown } | null
+      )?.kid;
       return typeof kid === 'string' ? this.keys.find(kid) : undefined;
     } catch {
       return undefined;
@@ -108,7 +121,9 @@ export class TokensService {
 
 /** A compact JWS: ES256 over `header.payload`, the signature as the raw r‖s pair JWS wants. */
 function signJwt(key: SigningKey, payload: Record<string, unknown>): string {
-  const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: key.kid })).toString('base64url');
+  const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: key.kid })).toString(
+    'base64url',
+  );
   const signingInput = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = signBytes('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   return `${signingInput}.${signature.toString('base64url')}`;

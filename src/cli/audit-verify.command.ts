@@ -11,9 +11,19 @@ export async function verifyAuditChain(config: AppConfig): Promise<{ ok: boolean
   const dataSource = createDataSource(config.database);
   await dataSource.initialize();
   try {
-    const chain = new AuditChainService(dataSource, new AuditRepository(dataSource), new Secrets(config.secretKey), new MemoryJobLock(), new SystemClock());
+    const chain = new AuditChainService(
+      dataSource,
+      new AuditRepository(dataSource),
+      new Secrets(config.secretKey),
+      new MemoryJobLock(),
+      new SystemClock(),
+    );
     const report = await chain.verify();
-    if (!report.ok) return { ok: false, message: `audit chain BROKEN: ${report.problem} (${report.checked} events verified before it)` };
+    if (!report.ok)
+      return {
+        ok: false,
+        message: `audit chain BROKEN: ${report.problem} (${report.checked} events verified before it)`,
+      };
     const range = report.checked > 0 ? ` (chain index ${report.firstIndex} to ${report.lastIndex})` : '';
     return { ok: true, message: `audit chain intact: ${report.checked} events verified${range}` };
   } finally {

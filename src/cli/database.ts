@@ -4,7 +4,11 @@ import { createDataSource } from '../database/data-source-options';
 import { runPendingMigrations } from '../database/migrations';
 
 /** Runs `use` on the configured database, migrated first as the service would be at startup. */
-export async function withDatabase<T>(config: AppConfig, use: (dataSource: DataSource) => Promise<T>, { migrate = config.databaseMigrate } = {}): Promise<T> {
+export async function withDatabase<T>(
+  config: AppConfig,
+  use: (dataSource: DataSource) => Promise<T>,
+  { migrate = config.databaseMigrate } = {},
+): Promise<T> {
   const dataSource = createDataSource(config.database);
   await dataSource.initialize();
   try {

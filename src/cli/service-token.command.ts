@@ -27,35 +27,50 @@ export interface MintRequest {
 export function parseMintArguments(argv: string[]): MintRequest {
   const flags = parseFlags(argv, ['service', 'scope', 'ttl']);
   const service = flags.service ?? '';
-  if (!SERVICE_NAME.test(service)) throw new UsageError('--service must be a name of letters, digits, . _ - (at most 64)');
+  if (!SERVICE_NAME.test(service))
+    throw new UsageError('--service must be a name of letters, digits, . _ - (at most 64)');
   const scopes = [...new Set((flags.scope ?? '').split(/\s+/).filter(Boolean))];
-  if (scopes.length === 0) throw new UsageError(`--scope must list one or more of ${SERVICE_SCOPES.join(', ')}, space separated`);
+  if (scopes.length === 0)
+    throw new UsageError(`--scope must list one or more of ${SERVICE_SCOPES.join(', ')}, space separated`);
   const unknown = scopes.find((scope) => !isServiceScope(scope));
-  if (unknown !== undefined) throw new UsageError(`${SHOWN_SCOPE.test(unknown) ? `unknown scope "${unknown}"` : 'unknown scope'}: --scope takes ${SERVICE_SCOPES.join(', ')}`);
+  if (unknown !== undefined)
+    throw new UsageError(
+      `${SHOWN_SCOPE.test(unknown) ? `unknown scope "${unknown}"` : 'unknown scope'}: --scope takes ${SERVICE_SCOPES.join(', ')}`,
+    );
   const ttl = TTL.exec(flags.ttl ?? '1h');
   const ttlSeconds = ttl ? Number(ttl[1]) * UNIT_SECONDS[ttl[2]] : NaN;
-  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_TTL_SECONDS)) throw new UsageError('--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)');
+  if (!(ttlSeconds > 0 && ttlSeconds <= MAX_TTL_SECONDS))
+    throw new UsageError('--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)');
   return { service, scopes: scopes as ServiceScope[], ttlSeconds };
 }
 
 /** An access token for an internal service, recorded by its jti so that it can be revoked. */
 export function mintServiceToken({ service, scopes, ttlSeconds }: MintRequest, config: AppConfig): Promise<string> {
-  return withDatabase(config, async (dataSource) => (await serviceTokens(dataSource, config).mint(service, scopes, ttlSeconds)).token);
+  return withDatabase(
+    config,
+    async (dataSource) => (await serviceTokens(dataSource, config).mint(service, scopes, ttlSeconds)).token,
+  );
 }
 
 /** The argument of `token revoke JTI`. */
 export function parseRevokeArguments(argv: string[]): string {
   if (argv.length !== 1) throw new UsageError('token revoke takes one argument: the jti of the token');
-  if (!SERVICE_TOKEN_JTI.test(argv[0])) throw new UsageError("JTI must be a service token's jti claim: 32 hexadecimal digits");
+  if (!SERVICE_TOKEN_JTI.test(argv[0]))
+    throw new UsageError("JTI must be a service token's jti claim: 32 hexadecimal digits");
   return argv[0];
 }
 
 /** Every instance refuses the token from its next request on; revoking it again changes nothing. */
 export async function revokeServiceToken(jti: string, config: AppConfig): Promise<string> {
   const revocation = await withDatabase(config, (dataSource) => serviceTokens(dataSource, config).revoke(jti));
-  if (!revocation) throw new CommandError(`no service token has jti ${jti}: it was not minted for this database, or it has expired and been removed`);
+  if (!revocation)
+    throw new CommandError(
+      `no service token has jti ${jti}: it was not minted for this database, or it has expired and been removed`,
+    );
   const { token, alreadyRevoked } = revocation;
-  return alreadyRevoked ? `service token ${describe(token)} was already revoked at ${token.revokedAt!.toISOString()}` : `revoked service token ${describe(token)}`;
+  return alreadyRevoked
+    ? `service token ${describe(token)} was already revoked at ${token.revokedAt!.toISOString()}`
+    : `revoked service token ${describe(token)}`;
 }
 
 function describe(token: ServiceToken): string {

@@ -21,17 +21,28 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const allowed = this.methods.allowedMethods(request.url.split('?')[0]);
     // A wildcard route (static files) may know the method but not this path.
     if (allowed.length === 0 || allowed.includes(request.method)) return error;
-    return new ProblemException('method_not_allowed', `${request.method} is not supported here.`, { headers: { allow: allowed.join(', ') } });
+    return new ProblemException('method_not_allowed', `${request.method} is not supported here.`, {
+      headers: { allow: allowed.join(', ') },
+    });
   }
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: unknown, logger: Logger): void {
   const problem = toProblem(error, request.id);
   if (problem.unexpected) {
-    logger.error({ msg: `${request.method} ${request.routeOptions?.url ?? 'unknown route'} failed: ${describe(error)}`, requestId: request.id, stack: (error as Error)?.stack });
+    logger.error({
+      msg: `${request.method} ${request.routeOptions?.url ?? 'unknown route'} failed: ${describe(error)}`,
+      requestId: request.id,
+      stack: (error as Error)?.stack,
+    });
   }
   if (reply.sent) return;
-  reply.status(problem.status).headers(problem.headers).header('x-request-id', request.id).header('content-type', 'application/problem+json').send(JSON.stringify(problem.body));
+  reply
+    .status(problem.status)
+    .headers(problem.headers)
+    .header('x-request-id', request.id)
+    .header('content-type', 'application/problem+json')
+    .send(JSON.stringify(problem.body));
 }
 
 function describe(error: unknown): string {

@@ -78,14 +78,16 @@ interface Classified {
 function classify(error: unknown): Classified {
   if (error instanceof ProblemException) {
     const headers = { ...error.options.headers };
-    if (error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.options.retryAfterSeconds)));
+    if (error.options.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(Math.max(1, Math.ceil(error.options.retryAfterSeconds)));
     return { code: error.code, detail: error.detail, extras: error.options.extras, headers, unexpected: false };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
     const response = error.getResponse();
-    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    const message =
+      typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
     if (code === 'validation_failed' && Array.isArray(message)) {
       return { code, detail: 'The request body is invalid.', extras: { errors: message }, unexpected: false };
     }
@@ -93,12 +95,18 @@ function classify(error: unknown): Classified {
     return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
   }
   if (isDatabaseUnavailable(error)) {
-    return { code: 'service_unavailable', detail: 'The service is briefly unavailable; try again in a moment.', headers: { 'retry-after': '5' }, unexpected: false };
+    return {
+      code: 'service_unavailable',
+      detail: 'The service is briefly unavailable; try again in a moment.',
+      headers: { 'retry-after': '5' },
+      unexpected: false,
+    };
   }
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
-    const detail = fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.' : FRIENDLY_DETAIL[code]!;
+    const detail =
+      fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.' : FRIENDLY_DETAIL[code]!;
     return { code, detail, unexpected: false };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
@@ -111,13 +119,37 @@ function classify(error: unknown): Classified {
 
 // Connection failures and server shutdowns of PostgreSQL (SQLSTATE classes 08, 57P, 53300) and a
 // busy SQLite: the request did nothing (its transaction rolled back) and may simply be retried.
-const DATABASE_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300', 'SQLITE_BUSY']);
-const DATABASE_UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i;
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+  'SQLITE_BUSY',
+]);
+const DATABASE_UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i;
 
 function isDatabaseUnavailable(error: unknown): boolean {
-  const { code, driverError, message } = (error ?? {}) as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const { code, driverError, message } = (error ?? {}) as {
+    code?: unknown;
+    driverError?: { code?: unknown };
+    message?: unknown;
+  };
   const errorCode = driverError?.code ?? code;
-  return (typeof errorCode === 'string' && DATABASE_UNAVAILABLE_CODES.has(errorCode)) || (typeof message === 'string' && DATABASE_UNAVAILABLE_MESSAGES.test(message));
+  return (
+    (typeof errorCode === 'string' && DATABASE_UNAVAILABLE_CODES.has(errorCode)) ||
+    (typeof message === 'string' && DATABASE_UNAVAILABLE_MESSAGES.test(message))
+  );
 }
 
 function headersOf(response: unknown): Record<string, string> | undefined {

@@ -11,7 +11,9 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function PageLimit(max: number): PropertyDecorator {
   return applyDecorators(
     IsOptional(),
-    Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value)),
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value,
+    ),
     IsInt({ message: `limit must be a whole number from 1 to ${max}` }),
     Min(1),
     Max(max),
@@ -43,8 +45,14 @@ export function isStorableDate(date: Date): boolean {
 
 /** An ISO-8601 date-time query value (`since`, `until`) that is a real moment from 1970 to 9999. */
 export function IsDateTimeQuery(field: string): PropertyDecorator {
-  const isDateTime = (value: unknown) => typeof value === 'string' && isISO8601(value, { strict: true, strictSeparator: true }) && isStorableDate(new Date(value));
-  return ValidateBy({ name: 'isDateTimeQuery', validator: { validate: isDateTime } }, { message: `${field} must be an ISO-8601 date-time from 1970 to 9999` });
+  const isDateTime = (value: unknown) =>
+    typeof value === 'string' &&
+    isISO8601(value, { strict: true, strictSeparator: true }) &&
+    isStorableDate(new Date(value));
+  return ValidateBy(
+    { name: 'isDateTimeQuery', validator: { validate: isDateTime } },
+    { message: `${field} must be an ISO-8601 date-time from 1970 to 9999` },
+  );
 }
 
 /** One element of a keyset position; each is checked before it reaches a query. */
@@ -55,7 +63,11 @@ export const CURSOR_PARTS = {
   bigintId: (value: unknown) => typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT,
   uuid: (value: unknown) => typeof value === 'string' && isUUID(value, 'all'),
   /** A timestamp as `toISOString()` wrote it. */
-  timestamp: (value: unknown) => typeof value === 'string' && ISO_TIMESTAMP.test(value) && isStorableDate(new Date(value)) && new Date(value).toISOString() === value,
+  timestamp: (value: unknown) =>
+    typeof value === 'string' &&
+    ISO_TIMESTAMP.test(value) &&
+    isStorableDate(new Date(value)) &&
+    new Date(value).toISOString() === value,
 } satisfies Record<string, CursorPart>;
 
 /** Opaque keyset cursors: the position of the last item, base64url-encoded JSON. */
@@ -67,18 +79,27 @@ export function decodeCursor(cursor: string | undefined, shape: CursorPart[]): u
   if (cursor === undefined) return undefined;
   const position = parseCursor(cursor, shape);
   if (position) return position;
-  throw new ProblemException('validation_failed', 'The cursor is not one this service returned.', { extras: { errors: [{ field: 'cursor', message: 'cursor is malformed' }] } });
+  throw new ProblemException('validation_failed', 'The cursor is not one this service returned.', {
+    extras: { errors: [{ field: 'cursor', message: 'cursor is malformed' }] },
+  });
 }
 
 /** The `cursor` query value of a list whose positions have this shape. */
 export function IsCursor(shape: CursorPart[]): PropertyDecorator {
-  return ValidateBy({ name: 'isCursor', validator: { validate: (value) => typeof value === 'string' && parseCursor(value, shape) !== undefined } }, { message: 'cursor is malformed' });
+  return ValidateBy(
+    {
+      name: 'isCursor',
+      validator: { validate: (value) => typeof value === 'string' && parseCursor(value, shape) !== undefined },
+    },
+    { message: 'cursor is malformed' },
+  );
 }
 
 function parseCursor(cursor: string, shape: CursorPart[]): unknown[] | undefined {
   try {
     const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(position) && position.length === shape.length && shape.every((check, i) => check(position[i]))) return position;
+    if (Array.isArray(position) && position.length === shape.length && shape.every((check, i) => check(position[i])))
+      return position as unknown[];
   } catch {
     /* not JSON */
   }

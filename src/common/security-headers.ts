@@ -28,7 +28,7 @@ export function securityHeaders(hsts: boolean): Record<string, string> {
     frameguard: { action: 'deny' },
     hsts: hsts ? { maxAge: 31_536_000, includeSubDomains: true } : false,
   })({} as IncomingMessage, response as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error('helmet failed to build its headers');
   });
   return headers;
 }

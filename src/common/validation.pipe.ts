@@ -36,7 +36,10 @@ export class StrictValidationPipe extends ValidationPipe {
       }
       // class-transformer recurses through the whole body: refuse absurd nesting before it does.
       if (jsonDepth(value) > MAX_BODY_DEPTH) {
-        throw new ProblemException('validation_failed', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`);
+        throw new ProblemException(
+          'validation_failed',
+          `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`,
+        );
       }
     }
     return super.transform(value, metadata);

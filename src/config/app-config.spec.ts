@@ -43,7 +43,14 @@ describe('loadConfig', () => {
   });
 
   it('accepts FLASK_ENV as an alias of NODE_ENV', () => {
-    expect(loadConfig({ FLASK_ENV: 'production', SECRET_KEY: 'k'.repeat(48), JWT_PRIVATE_KEY: 'x', MAIL_SERVER: 'smtp.example.com' }).env).toBe('production');
+    expect(
+      loadConfig({
+        FLASK_ENV: 'production',
+        SECRET_KEY: 'k'.repeat(48),
+        JWT_PRIVATE_KEY: 'x',
+        MAIL_SERVER: 'smtp.example.com',
+      }).env,
+    ).toBe('production');
   });
 
   it.each([
@@ -55,12 +62,18 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
     [{ OTP_STORE: 'redis' }, 'OTP_STORE'],
-    [{ REDIS_CLUSTER_NODES: 'a:1,b:port' }, 'REDIS_CLUSTER_NODES must be a comma separated list of host:port, got "b:port"'],
+    [
+      { REDIS_CLUSTER_NODES: 'a:1,b:port' },
+      'REDIS_CLUSTER_NODES must be a comma separated list of host:port, got "b:port"',
+    ],
     [{ REDIS_CLUSTER_NODES: 'a:70000' }, 'REDIS_CLUSTER_NODES'],
     [{ REDIS_CLUSTER_NODES: 'rediss://a:1,redis://b:2' }, 'REDIS_CLUSTER_NODES must use one scheme'],
     [{ REDIS_CLUSTER_NODES: 'redis://a:1/2' }, 'REDIS_CLUSTER_NODES must list nodes without a database'],
     [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_DB: '2' }, 'REDIS_DB must be 0 with REDIS_CLUSTER_NODES'],
-    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS cannot be combined'],
+    [
+      { REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' },
+      'REDIS_SENTINELS cannot be combined',
+    ],
     [{ REDIS_SENTINELS: 's1:26379' }, 'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS'],
     [{ REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not'],
     [{ REDIS_SENTINELS: 's1:x', REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINELS must be a comma separated list'],
@@ -103,7 +116,13 @@ describe('loadConfig', () => {
       ADMIN_EMAILS: ' Admin@Example.com, ops@example.com ,',
       TRUST_PROXY: '10.0.0.0/8, 192.168.1.1',
     });
-    expect(config.mail).toMatchObject({ server: 'smtp.example.com', port: 587, useTls: true, username: 'user', defaultSender: 'Login <login@example.com>' });
+    expect(config.mail).toMatchObject({
+      server: 'smtp.example.com',
+      port: 587,
+      useTls: true,
+      username: 'user',
+      defaultSender: 'Login <login@example.com>',
+    });
     expect(config.redis).toMatchObject({ host: 'cache', port: 6380, db: 2 });
     expect(config.adminEmails).toEqual(['admin@example.com', 'ops@example.com']);
     expect(config.http.trustProxy).toBe('10.0.0.0/8,192.168.1.1');
@@ -135,8 +154,14 @@ describe('loadConfig', () => {
     });
 
     it('turns TLS on for rediss:// seed nodes and takes the credentials from the URL', () => {
-      const config = loadConfig({ REDIS_CLUSTER_NODES: 'rediss://app:s%40cret@clustercfg.example.com:6380', REDIS_PASSWORD: 'ignored' });
-      expect(config.redis).toMatchObject({ password: 's@cret', cluster: { nodes: [{ host: 'clustercfg.example.com', port: 6380 }], tls: true, username: 'app' } });
+      const config = loadConfig({
+        REDIS_CLUSTER_NODES: 'rediss://app:s%40cret@clustercfg.example.com:6380',
+        REDIS_PASSWORD: 'ignored',
+      });
+      expect(config.redis).toMatchObject({
+        password: 's@cret',
+        cluster: { nodes: [{ host: 'clustercfg.example.com', port: 6380 }], tls: true, username: 'app' },
+      });
     });
 
     it('reads Sentinels with the master name, their own password and the database', () => {
@@ -164,25 +189,35 @@ describe('loadConfig', () => {
     });
 
     it('keeps a plain REDIS_URL a single Redis', () => {
-      expect(loadConfig({ REDIS_URL: 'rediss://default:pw@cache.example.com:6380/0' }).redis).toMatchObject({ url: 'rediss://default:pw@cache.example.com:6380/0', cluster: undefined, sentinel: undefined });
+      expect(loadConfig({ REDIS_URL: 'rediss://default:pw@cache.example.com:6380/0' }).redis).toMatchObject({
+        url: 'rediss://default:pw@cache.example.com:6380/0',
+        cluster: undefined,
+        sentinel: undefined,
+      });
     });
   });
 });
 
 describe('TRUST_PROXY', () => {
-  it.each(['true', 'TRUE', 'yes', 'on'])('refuses %j, which would let any client pick its own IP, in one line naming it', (value) => {
-    const message = refusal({ TRUST_PROXY: value });
-    expect(message).toMatch(/^TRUST_PROXY /);
-    expect(message).not.toContain('\n');
-  });
+  it.each(['true', 'TRUE', 'yes', 'on'])(
+    'refuses %j, which would let any client pick its own IP, in one line naming it',
+    (value) => {
+      const message = refusal({ TRUST_PROXY: value });
+      expect(message).toMatch(/^TRUST_PROXY /);
+      expect(message).not.toContain('\n');
+    },
+  );
 });
 
 describe('mail configuration', () => {
-  it.each([undefined, '', '  '])('refuses to start in production with MAIL_SERVER %j, in one line naming it', (server) => {
-    const message = refusal({ ...PRODUCTION, MAIL_SERVER: server } as Record<string, string>);
-    expect(message).toMatch(/^MAIL_SERVER is required in production/);
-    expect(message).not.toContain('\n');
-  });
+  it.each([undefined, '', '  '])(
+    'refuses to start in production with MAIL_SERVER %j, in one line naming it',
+    (server) => {
+      const message = refusal({ ...PRODUCTION, MAIL_SERVER: server } as Record<string, string>);
+      expect(message).toMatch(/^MAIL_SERVER is required in production/);
+      expect(message).not.toContain('\n');
+    },
+  );
 
   it('keeps the development mailbox outside production', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).mail.server).toBeUndefined();
@@ -197,14 +232,18 @@ describe('mail configuration', () => {
     expect(loadConfig({ MAIL_DEFAULT_SENDER: value }).mail.defaultSender).toBe(sender);
   });
 
-  it.each(['nobody', 'a@example.com, b@example.com', 'Name <nobody>', '"Unclosed <login@example.com>', 'Two <a@example.com> <b@example.com>', 'login@example.com\nBcc: x@example.com'])(
-    'refuses MAIL_DEFAULT_SENDER %j in one line naming it',
-    (value) => {
-      const message = refusal({ MAIL_DEFAULT_SENDER: value });
-      expect(message).toMatch(/^MAIL_DEFAULT_SENDER must be/);
-      expect(message).not.toContain('\n');
-    },
-  );
+  it.each([
+    'nobody',
+    'a@example.com, b@example.com',
+    'Name <nobody>',
+    '"Unclosed <login@example.com>',
+    'Two <a@example.com> <b@example.com>',
+    'login@example.com\nBcc: x@example.com',
+  ])('refuses MAIL_DEFAULT_SENDER %j in one line naming it', (value) => {
+    const message = refusal({ MAIL_DEFAULT_SENDER: value });
+    expect(message).toMatch(/^MAIL_DEFAULT_SENDER must be/);
+    expect(message).not.toContain('\n');
+  });
 });
 
 describe('the development SECRET_KEY', () => {

@@ -91,7 +91,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
-const PLACEHOLDER_SECRETS = /^(your[-_ ]?secret[-_ ]?key[-_ ]?here|change[-_ ]?me|changeme|secret|placeholder|example|default|xxx+|test)$/i;
+const PLACEHOLDER_SECRETS =
+  /^(your[-_ ]?secret[-_ ]?key[-_ ]?here|change[-_ ]?me|changeme|secret|placeholder|example|default|xxx+|test)$/i;
 const CRON_FIELD = /^[\d*/,\-A-Za-z?LW#]+$/;
 
 /**
@@ -118,7 +119,8 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
         .map((origin) => origin.trim())
         .filter(Boolean)
         .map((origin) => {
-          if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError('CORS_ORIGINS', `must list origins such as https://app.example.com, got "${origin}"`);
+          if (!/^https?:\/\/[^/\s]+$/.test(origin))
+            throw new ConfigError('CORS_ORIGINS', `must list origins such as https://app.example.com, got "${origin}"`);
           return origin;
         }),
     },
@@ -168,7 +170,12 @@ function readRateLimits(env: EnvReader): AppConfig['rateLimit'] {
   const otpPerIpPerMinute = env.int('RATE_LIMIT_PER_IP_PER_MINUTE', 30, 1, 1_000_000_000);
   // Every route shares a looser budget; by default it scales with the OTP one, so raising
   // RATE_LIMIT_PER_IP_PER_MINUTE (a load test from one IP) raises both.
-  const globalPerIpPerMinute = env.int('RATE_LIMIT_GLOBAL_PER_IP_PER_MINUTE', Math.max(600, otpPerIpPerMinute * 20), 1, 1_000_000_000_000);
+  const globalPerIpPerMinute = env.int(
+    'RATE_LIMIT_GLOBAL_PER_IP_PER_MINUTE',
+    Math.max(600, otpPerIpPerMinute * 20),
+    1,
+    1_000_000_000_000,
+  );
   return { otpPerIpPerMinute, globalPerIpPerMinute };
 }
 
@@ -178,8 +185,10 @@ function readSecretKey(env: EnvReader, production: boolean): Buffer {
     if (production) throw new ConfigError('SECRET_KEY', 'is required in production (at least 32 bytes of random text)');
     return developmentSecretKey(DEVELOPMENT_SECRET_KEY_FILE);
   }
-  if (PLACEHOLDER_SECRETS.test(value.trim())) throw new ConfigError('SECRET_KEY', 'is a placeholder; generate one with `openssl rand -hex 32`');
-  if (production && Buffer.byteLength(value) < 32) throw new ConfigError('SECRET_KEY', 'must be at least 32 bytes in production');
+  if (PLACEHOLDER_SECRETS.test(value.trim()))
+    throw new ConfigError('SECRET_KEY', 'is a placeholder; generate one with `openssl rand -hex 32`');
+  if (production && Buffer.byteLength(value) < 32)
+    throw new ConfigError('SECRET_KEY', 'must be at least 32 bytes in production');
   if (Buffer.byteLength(value) < 16) throw new ConfigError('SECRET_KEY', 'must be at least 16 bytes');
   return Buffer.from(value, 'utf8');
 }
@@ -206,7 +215,11 @@ function developmentSecretKey(file: string): Buffer {
     }
   }
   const text = readFileSync(file, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/.test(text)) throw new ConfigError('SECRET_KEY', `is unset and ${file} does not hold a generated key (64 hex digits): delete the file or set SECRET_KEY`);
+  if (!/^[0-9a-f]{64}$/.test(text))
+    throw new ConfigError(
+      'SECRET_KEY',
+      `is unset and ${file} does not hold a generated key (64 hex digits): delete the file or set SECRET_KEY`,
+    );
   return Buffer.from(text, 'utf8');
 }
 
@@ -228,24 +241,36 @@ function readDatabase(env: EnvReader): DatabaseConfig {
 /** Which Redis: REDIS_CLUSTER_NODES, else REDIS_SENTINELS, else REDIS_URL, else REDIS_HOST; unset: none. */
 function readRedis(env: EnvReader): RedisConfig | undefined {
   const url = env.raw('REDIS_URL');
-  if (url !== undefined && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  if (url !== undefined && !/^rediss?:\/\//.test(url))
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   const host = env.raw('REDIS_HOST');
   const cluster = readRedisCluster(env);
   const sentinel = readRedisSentinel(env);
-  if (cluster && sentinel) throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_CLUSTER_NODES; set one of them');
+  if (cluster && sentinel)
+    throw new ConfigError('REDIS_SENTINELS', 'cannot be combined with REDIS_CLUSTER_NODES; set one of them');
   if (!cluster && !sentinel && url === undefined && host === undefined) {
-    if (env.raw('OTP_STORE') === 'redis') throw new ConfigError('OTP_STORE', 'is redis but none of REDIS_CLUSTER_NODES, REDIS_SENTINELS, REDIS_URL or REDIS_HOST is set');
+    if (env.raw('OTP_STORE') === 'redis')
+      throw new ConfigError(
+        'OTP_STORE',
+        'is redis but none of REDIS_CLUSTER_NODES, REDIS_SENTINELS, REDIS_URL or REDIS_HOST is set',
+      );
     return undefined;
   }
   const db = env.int('REDIS_DB', 0, 0, 15);
-  if (cluster && db !== 0) throw new ConfigError('REDIS_DB', 'must be 0 with REDIS_CLUSTER_NODES: a cluster has only database 0');
+  if (cluster && db !== 0)
+    throw new ConfigError('REDIS_DB', 'must be 0 with REDIS_CLUSTER_NODES: a cluster has only database 0');
   return {
     url,
     host: host ?? '127.0.0.1',
     port: env.int('REDIS_PORT', 6379, 1, 65535),
     password: cluster?.password ?? env.raw('REDIS_PASSWORD'),
     db,
-    keyPrefix: env.matching('REDIS_KEY_PREFIX', 'otp:', (v) => /^[\w:.-]{1,64}$/.test(v), 'letters, digits and : . - _'),
+    keyPrefix: env.matching(
+      'REDIS_KEY_PREFIX',
+      'otp:',
+      (v) => /^[\w:.-]{1,64}$/.test(v),
+      'letters, digits and : . - _',
+    ),
     commandTimeoutMs: env.int('REDIS_TIMEOUT_MS', 1000, 50, 60_000),
     cluster: cluster && { nodes: cluster.nodes, tls: cluster.tls, username: cluster.username },
     sentinel,
@@ -256,11 +281,18 @@ function readRedis(env: EnvReader): RedisConfig | undefined {
  * REDIS_CLUSTER_NODES: comma separated seed nodes, `host:port`, or `redis://` / `rediss://` URLs
  * (rediss: TLS to every node; user and password in the URL override REDIS_PASSWORD).
  */
-function readRedisCluster(env: EnvReader): { nodes: RedisNode[]; tls: boolean; username?: string; password?: string } | undefined {
-  const entries = env.raw('REDIS_CLUSTER_NODES')?.split(',').map((entry) => entry.trim()).filter(Boolean);
+function readRedisCluster(
+  env: EnvReader,
+): { nodes: RedisNode[]; tls: boolean; username?: string; password?: string } | undefined {
+  const entries = env
+    .raw('REDIS_CLUSTER_NODES')
+    ?.split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (!entries?.length) return undefined;
   const schemes = new Set(entries.map((entry) => /^(rediss?):\/\//.exec(entry)?.[1] ?? 'redis'));
-  if (schemes.size > 1) throw new ConfigError('REDIS_CLUSTER_NODES', 'must use one scheme for every node (all rediss:// or none)');
+  if (schemes.size > 1)
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'must use one scheme for every node (all rediss:// or none)');
   let username: string | undefined;
   let password: string | undefined;
   const nodes = entries.map((entry) => {
@@ -273,29 +305,48 @@ function readRedisCluster(env: EnvReader): { nodes: RedisNode[]; tls: boolean; u
     } catch {
       throw new ConfigError('REDIS_CLUSTER_NODES', `has an invalid URL "${redactUrl(entry)}"`);
     }
-    if (parsed.pathname.replace(/^\/$/, '') !== '' || parsed.search) throw new ConfigError('REDIS_CLUSTER_NODES', `must list nodes without a database or options, got "${redactUrl(entry)}"`);
+    if (parsed.pathname.replace(/^\/$/, '') !== '' || parsed.search)
+      throw new ConfigError(
+        'REDIS_CLUSTER_NODES',
+        `must list nodes without a database or options, got "${redactUrl(entry)}"`,
+      );
     return parseNode('REDIS_CLUSTER_NODES', `${parsed.hostname}:${parsed.port || 6379}`, 6379);
   });
   return { nodes, tls: schemes.has('rediss'), username, password };
 }
 
 function readRedisSentinel(env: EnvReader): RedisConfig['sentinel'] {
-  const entries = env.raw('REDIS_SENTINELS')?.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = env
+    .raw('REDIS_SENTINELS')
+    ?.split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (!entries?.length) {
-    if (env.has('REDIS_SENTINEL_NAME')) throw new ConfigError('REDIS_SENTINEL_NAME', 'is set but REDIS_SENTINELS is not');
+    if (env.has('REDIS_SENTINEL_NAME'))
+      throw new ConfigError('REDIS_SENTINEL_NAME', 'is set but REDIS_SENTINELS is not');
     return undefined;
   }
   const name = env.raw('REDIS_SENTINEL_NAME')?.trim();
-  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the name of the monitored master, e.g. mymaster)');
-  if (!/^\S{1,128}$/.test(name)) throw new ConfigError('REDIS_SENTINEL_NAME', `must be a master name without spaces, got "${name}"`);
-  return { nodes: entries.map((entry) => parseNode('REDIS_SENTINELS', entry, 26379)), name, password: env.raw('REDIS_SENTINEL_PASSWORD') };
+  if (name === undefined)
+    throw new ConfigError(
+      'REDIS_SENTINEL_NAME',
+      'is required with REDIS_SENTINELS (the name of the monitored master, e.g. mymaster)',
+    );
+  if (!/^\S{1,128}$/.test(name))
+    throw new ConfigError('REDIS_SENTINEL_NAME', `must be a master name without spaces, got "${name}"`);
+  return {
+    nodes: entries.map((entry) => parseNode('REDIS_SENTINELS', entry, 26379)),
+    name,
+    password: env.raw('REDIS_SENTINEL_PASSWORD'),
+  };
 }
 
 /** `host`, `host:port` or `[ipv6]:port`. */
 function parseNode(variable: string, entry: string, defaultPort: number): RedisNode {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([\w.-]+))(?::(\d{1,5}))?$/.exec(entry);
   const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
-  if (!match || port < 1 || port > 65535) throw new ConfigError(variable, `must be a comma separated list of host:port, got "${entry}"`);
+  if (!match || port < 1 || port > 65535)
+    throw new ConfigError(variable, `must be a comma separated list of host:port, got "${entry}"`);
   return { host: match[1] ?? match[2], port };
 }
 
@@ -306,7 +357,11 @@ function redactUrl(url: string): string {
 function readMail(env: EnvReader, production: boolean): MailConfig {
   const useSsl = env.bool('MAIL_USE_SSL', false);
   const server = env.raw('MAIL_SERVER');
-  if (production && !server) throw new ConfigError('MAIL_SERVER', 'is required in production: without it every code would go to the log and ./data/outbox');
+  if (production && !server)
+    throw new ConfigError(
+      'MAIL_SERVER',
+      'is required in production: without it every code would go to the log and ./data/outbox',
+    );
   return {
     server: server || undefined,
     port: env.int('MAIL_PORT', useSsl ? 465 : 25, 1, 65535),
@@ -322,7 +377,12 @@ function readMail(env: EnvReader, production: boolean): MailConfig {
     ),
     timeoutMs: env.int('MAIL_TIMEOUT_MS', 10_000, 100, 120_000),
     locales: env
-      .matching('MAIL_LOCALES', 'en', (v) => /^[a-z]{2}(-[A-Za-z]{2})?(,\s*[a-z]{2}(-[A-Za-z]{2})?)*$/.test(v), 'comma separated language tags such as en,de')
+      .matching(
+        'MAIL_LOCALES',
+        'en',
+        (v) => /^[a-z]{2}(-[A-Za-z]{2})?(,\s*[a-z]{2}(-[A-Za-z]{2})?)*$/.test(v),
+        'comma separated language tags such as en,de',
+      )
       .split(',')
       .map((locale) => locale.trim()),
     outboxDir: env.string('MAIL_OUTBOX_DIR', './data/outbox'),
@@ -345,7 +405,10 @@ function readTrustProxy(env: EnvReader): false | number | string {
   if (/^\d+$/.test(value)) return Number(value);
   const entries = value.split(',').map((entry) => entry.trim());
   if (entries.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return entries.join(',');
-  throw new ConfigError('TRUST_PROXY', 'must be false, a hop count or a comma separated list of proxy IPs/CIDRs (true, trusting any sender, is refused)');
+  throw new ConfigError(
+    'TRUST_PROXY',
+    'must be false, a hop count or a comma separated list of proxy IPs/CIDRs (true, trusting any sender, is refused)',
+  );
 }
 
 function isCronExpression(value: string): boolean {

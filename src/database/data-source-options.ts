@@ -14,7 +14,13 @@ import { teachSqlitePostgresTypes } from './portable-types';
 export const ENTITIES = [User, OtpToken, Session, ServiceToken, AuditEvent, AuditAnchor];
 
 export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
-  const common = { entities: ENTITIES, synchronize: false, migrationsRun: false, migrationsTableName: 'migrations', logging: false } as const;
+  const common = {
+    entities: ENTITIES,
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTableName: 'migrations',
+    logging: false,
+  } as const;
   if (database.type === 'postgres') {
     return {
       ...common,

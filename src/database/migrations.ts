@@ -7,8 +7,16 @@ import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/176400
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
 import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
 
-export const POSTGRES_MIGRATIONS = [InitialSchemaPostgres1764000000000, AuditChainPostgres1764100000000, ServiceTokensPostgres1765200000000];
-export const SQLITE_MIGRATIONS = [InitialSchemaSqlite1764000000000, AuditChainSqlite1764100000000, ServiceTokensSqlite1765200000000];
+export const POSTGRES_MIGRATIONS = [
+  InitialSchemaPostgres1764000000000,
+  AuditChainPostgres1764100000000,
+  ServiceTokensPostgres1765200000000,
+];
+export const SQLITE_MIGRATIONS = [
+  InitialSchemaSqlite1764000000000,
+  AuditChainSqlite1764100000000,
+  ServiceTokensSqlite1765200000000,
+];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */
 const MIGRATION_LOCK = 4_711_020_511;
@@ -25,7 +33,12 @@ export async function runPendingMigrations(dataSource: DataSource): Promise<Migr
   const lockHolder = dataSource.createQueryRunner();
   try {
     // Polled rather than a blocking pg_advisory_lock, which the pool's statement timeout would cut short.
-    while (!(await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK]))[0].locked) await sleep(LOCK_POLL_MS);
+    while (
+      !(
+        (await lockHolder.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK])) as { locked: boolean }[]
+      )[0].locked
+    )
+      await sleep(LOCK_POLL_MS);
     try {
       return await run();
     } finally {

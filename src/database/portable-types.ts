@@ -22,7 +22,9 @@ export function teachSqlitePostgresTypes(dataSource: DataSource): void {
     return type ? ({ ...column, type } as ColumnMetadata) : column;
   };
   driver.normalizeType = (column) =>
-    typeof column.type === 'string' && SQLITE_EQUIVALENT[column.type] ? SQLITE_EQUIVALENT[column.type] : normalizeType(column);
+    typeof column.type === 'string' && SQLITE_EQUIVALENT[column.type]
+      ? SQLITE_EQUIVALENT[column.type]
+      : normalizeType(column);
   driver.preparePersistentValue = (value, column) => persist(value, equivalent(column));
   driver.prepareHydratedValue = (value, column) => hydrate(value, equivalent(column));
 }

@@ -11,7 +11,9 @@ export class PostgresStatements {
   private constructor(private readonly pool: Pool) {}
 
   static of(dataSource: DataSource): PostgresStatements | null {
-    return dataSource.driver instanceof PostgresDriver ? new PostgresStatements(dataSource.driver.master as Pool) : null;
+    return dataSource.driver instanceof PostgresDriver
+      ? new PostgresStatements(dataSource.driver.master as Pool)
+      : null;
   }
 
   async run<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {

@@ -1,5 +1,12 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiResponse, ApiResponseOptions, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiExtraModels,
+  ApiResponse,
+  ApiResponseOptions,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { toProblem } from '../common/problem-details';
 import { ERROR_STATUS, ErrorCode, ProblemException } from '../common/problem.exception';
 import { Problem } from './responses';
@@ -10,7 +17,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const WHEN: Record<ErrorCode, string> = {
   validation_failed: 'The request is malformed; `errors` lists each refused field.',
   unauthorized: 'No valid bearer token (missing, expired, revoked or not ours), or an invalid refresh token.',
-  otp_invalid: 'Wrong code; `attemptsRemaining` says how many wrong codes the login still accepts (0: the login is destroyed).',
+  otp_invalid:
+    'Wrong code; `attemptsRemaining` says how many wrong codes the login still accepts (0: the login is destroyed).',
   otp_expired: 'Unknown, expired, already used or destroyed login: ask for a new code.',
   refresh_token_reused: 'An already rotated refresh token was presented: the whole session is revoked.',
   forbidden: 'The token does not carry the role or scope this route needs.',
@@ -18,7 +26,8 @@ const WHEN: Record<ErrorCode, string> = {
   method_not_allowed: 'The path exists but not with this method.',
   payload_too_large: 'The request body is larger than 16 KiB.',
   unsupported_media_type: 'The request body is not application/json.',
-  otp_resend_too_soon: 'Another code was sent for this address moments ago; `resendAvailableAt` says when the next may go.',
+  otp_resend_too_soon:
+    'Another code was sent for this address moments ago; `resendAvailableAt` says when the next may go.',
   rate_limited: 'A rate limit was reached; retry after `Retry-After` seconds.',
   internal_error: 'Something went wrong on our side.',
   mail_unavailable: 'The mail server did not take the message; no usable code was left behind.',
@@ -33,15 +42,22 @@ const EXTRAS: Partial<Record<ErrorCode, Record<string, unknown>>> = {
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
   401: { 'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { type: 'string', example: 'Bearer' } } },
-  429: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: 60 } } },
+  429: {
+    'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: 60 } },
+  },
 };
 
 const DOCUMENTED_CODES = Symbol('documentedProblemCodes');
 
 /** The problem responses for these codes, one per status, each listing its codes with an example of each. */
-export function problemResponses(codes: readonly ErrorCode[], alreadyDocumented: readonly ErrorCode[] = []): ApiResponseOptions[] {
+export function problemResponses(
+  codes: readonly ErrorCode[],
+  alreadyDocumented: readonly ErrorCode[] = [],
+): ApiResponseOptions[] {
   const all = [...new Set([...alreadyDocumented, ...codes])];
-  const statuses = [...new Set(codes.filter((code) => !alreadyDocumented.includes(code)).map((code) => ERROR_STATUS[code]))];
+  const statuses = [
+    ...new Set(codes.filter((code) => !alreadyDocumented.includes(code)).map((code) => ERROR_STATUS[code])),
+  ];
   return statuses.map((status) => {
     const sameStatus = all.filter((code) => ERROR_STATUS[code] === status);
     const added = sameStatus.filter((code) => codes.includes(code) && !alreadyDocumented.includes(code));
@@ -52,7 +68,12 @@ export function problemResponses(codes: readonly ErrorCode[], alreadyDocumented:
       headers: HEADERS[status],
       content: {
         [PROBLEM_CONTENT_TYPE]: {
-          schema: { allOf: [{ $ref: getSchemaPath(Problem) }, { type: 'object', properties: { code: { type: 'string', enum: sameStatus } } }] },
+          schema: {
+            allOf: [
+              { $ref: getSchemaPath(Problem) },
+              { type: 'object', properties: { code: { type: 'string', enum: sameStatus } } },
+            ],
+          },
           examples: Object.fromEntries(sameStatus.map((code) => [code, { summary: code, value: exampleOf(code) }])),
         },
       },
@@ -63,7 +84,8 @@ export function problemResponses(codes: readonly ErrorCode[], alreadyDocumented:
 /** Documents the problem documents a route may answer, grouped by status; repeated use on one route adds codes. */
 export function ApiProblems(...codes: ErrorCode[]): MethodDecorator {
   return (target, key, descriptor) => {
-    const documented: ErrorCode[] = Reflect.getMetadata(DOCUMENTED_CODES, descriptor.value as object) ?? [];
+    const documented =
+      (Reflect.getMetadata(DOCUMENTED_CODES, descriptor.value as object) as ErrorCode[] | undefined) ?? [];
     const decorators = problemResponses(codes, documented).map((response) => ApiResponse(response));
     applyDecorators(ApiExtraModels(Problem), ...decorators)(target, key, descriptor);
     Reflect.defineMetadata(DOCUMENTED_CODES, [...new Set([...documented, ...codes])], descriptor.value as object);

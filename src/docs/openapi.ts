@@ -13,10 +13,17 @@ const DOCS_PATH = 'docs';
 export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): void {
   const options = new DocumentBuilder()
     .setTitle('OTP login service')
-    .setDescription('Email one-time-code sign-in, sessions and tokens. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.')
+    .setDescription(
+      'Email one-time-code sign-in, sessions and tokens. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.',
+    )
     .setVersion(packageVersion())
     .addServer(config.http.publicUrl)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from verify or refresh, or a service token.' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'An access token from verify or refresh, or a service token.',
+    })
     .build();
   const document = withInternalErrors(SwaggerModule.createDocument(app, options, { extraModels: [Problem] }));
   SwaggerModule.setup(DOCS_PATH, app, document, {

@@ -5,7 +5,11 @@ import { ERROR_STATUS } from '../common/problem.exception';
 /** Response shapes as the docs show them; the services keep their own interfaces. */
 
 export class LoginTicketResponse {
-  @ApiProperty({ description: 'Binds the code to the address; send it back with the code. URL-safe, at least 128 bits of randomness.', example: 'q3N8b0V2c1Jx6Wm9Zt4Lk7Yp' })
+  @ApiProperty({
+    description:
+      'Binds the code to the address; send it back with the code. URL-safe, at least 128 bits of randomness.',
+    example: 'q3N8b0V2c1Jx6Wm9Zt4Lk7Yp',
+  })
   readonly sessionId: string;
 
   @ApiProperty({ format: 'date-time', description: 'When the newest code stops working.' })
@@ -36,7 +40,12 @@ export class UserResponse {
 }
 
 export class ProfileResponse extends UserResponse {
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The JSON object last saved with PATCH /api/v1/users/me.' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The JSON object last saved with PATCH /api/v1/users/me.',
+  })
   readonly lastSubmittedFormData: Record<string, unknown> | null;
 }
 
@@ -140,7 +149,11 @@ export class AuditEventResponse {
   @ApiProperty({ type: String, nullable: true })
   readonly userAgent: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The sign-in session (the token’s `sid`); a code login’s id is `details.loginId`.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The sign-in session (the token’s `sid`); a code login’s id is `details.loginId`.',
+  })
   readonly sessionId: string | null;
 
   @ApiProperty({ type: String, nullable: true })
@@ -154,7 +167,11 @@ export class AuditPageResponse {
   @ApiProperty({ type: () => [AuditEventResponse], description: 'Newest first.' })
   readonly items: AuditEventResponse[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   readonly nextCursor: string | null;
 }
 
@@ -162,7 +179,11 @@ export class UserPageResponse {
   @ApiProperty({ type: () => [UserResponse] })
   readonly items: UserResponse[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   readonly nextCursor: string | null;
 }
 
@@ -190,7 +211,10 @@ export class JwkResponse {
 }
 
 export class JwksResponse {
-  @ApiProperty({ type: () => [JwkResponse], description: 'The current key and the previous ones still valid for verification.' })
+  @ApiProperty({
+    type: () => [JwkResponse],
+    description: 'The current key and the previous ones still valid for verification.',
+  })
   readonly keys: JwkResponse[];
 }
 
@@ -200,7 +224,10 @@ export class LivenessResponse {
 }
 
 export class DependencyResponse {
-  @ApiProperty({ enum: ['up', 'degraded', 'down'], description: 'Other members name the engine, kind or transport and, when down, the error.' })
+  @ApiProperty({
+    enum: ['up', 'degraded', 'down'],
+    description: 'Other members name the engine, kind or transport and, when down, the error.',
+  })
   readonly status: string;
 }
 
@@ -208,7 +235,10 @@ export class ReadinessDetails {
   @ApiProperty({ type: () => DependencyResponse })
   readonly database: DependencyResponse;
 
-  @ApiProperty({ type: () => DependencyResponse, description: '`degraded` while the OTP store has fallen back to memory.' })
+  @ApiProperty({
+    type: () => DependencyResponse,
+    description: '`degraded` while the OTP store has fallen back to memory.',
+  })
   readonly otpStore: DependencyResponse;
 
   @ApiProperty({ type: () => DependencyResponse })
@@ -251,12 +281,19 @@ export class Problem {
   @ApiPropertyOptional({ description: 'The X-Request-Id of the request.' })
   readonly requestId?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: '`otp_invalid` only: wrong codes the login still accepts.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: '`otp_invalid` only: wrong codes the login still accepts.',
+  })
   readonly attemptsRemaining?: number;
 
   @ApiPropertyOptional({ format: 'date-time', description: '`otp_resend_too_soon` only.' })
   readonly resendAvailableAt?: string;
 
-  @ApiPropertyOptional({ type: () => [ProblemFieldError], description: '`validation_failed`: each field that was refused.' })
+  @ApiPropertyOptional({
+    type: () => [ProblemFieldError],
+    description: '`validation_failed`: each field that was refused.',
+  })
   readonly errors?: ProblemFieldError[];
 }

@@ -24,7 +24,10 @@ export class HealthController {
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Readiness of each dependency' })
-  @ApiOkResponse({ type: ReadinessResponse, description: 'Ready; `degraded` while mail is down or the OTP store has fallen back to memory.' })
+  @ApiOkResponse({
+    type: ReadinessResponse,
+    description: 'Ready; `degraded` while mail is down or the OTP store has fallen back to memory.',
+  })
   @ApiServiceUnavailableResponse({ type: ReadinessResponse, description: 'The database or the OTP store is down.' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const report = await this.health.readiness();

@@ -5,5 +5,9 @@ import { StoreModule } from '../store/store.module';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 
-@Module({ imports: [TerminusModule.forRoot({ logger: false }), StoreModule, MailModule], controllers: [HealthController], providers: [HealthService] })
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), StoreModule, MailModule],
+  controllers: [HealthController],
+  providers: [HealthService],
+})
 export class HealthModule {}

@@ -47,8 +47,11 @@ export class HealthService {
         if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
         throw error;
       });
-    const details = Object.fromEntries(
-      Object.entries(result.details).map(([name, { status, degraded, ...info }]) => [name, { status: degraded ? 'degraded' : status, ...info } as DependencyReport]),
+    const details: Record<string, DependencyReport> = Object.fromEntries(
+      Object.entries(result.details).map(([name, { status, degraded, ...info }]) => [
+        name,
+        { status: degraded ? 'degraded' : status, ...info },
+      ]),
     );
     const degraded = Object.values(details).some((dependency) => dependency.status === 'degraded');
     return { status: result.status === 'ok' && degraded ? 'degraded' : result.status, details };
@@ -60,7 +63,10 @@ export class HealthService {
    * is noticed, and where its first answer again ends the outage; the state is read after it.
    */
   private async otpStore(): Promise<HealthIndicatorResult> {
-    const info = { kind: this.storeStatus.kind, ...(this.storeStatus.kind === 'redis' ? { fallback: this.storeStatus.fallback } : {}) };
+    const info = {
+      kind: this.storeStatus.kind,
+      ...(this.storeStatus.kind === 'redis' ? { fallback: this.storeStatus.fallback } : {}),
+    };
     const probed = await this.probe('otpStore', () => this.store.ping(), info);
     const check = this.indicators.check('otpStore');
     switch (this.storeStatus.state) {
@@ -73,11 +79,19 @@ export class HealthService {
     }
   }
 
-  private async probe(name: string, ping: () => Promise<unknown>, info: Record<string, unknown>, failureOnlyDegrades = false): Promise<HealthIndicatorResult> {
+  private async probe(
+    name: string,
+    ping: () => Promise<unknown>,
+    info: Record<string, unknown>,
+    failureOnlyDegrades = false,
+  ): Promise<HealthIndicatorResult> {
     const check = this.indicators.check(name);
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS)))]);
+      await Promise.race([
+        ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS))),
+      ]);
       return check.up(info);
     } catch (error) {
       const failure = { ...info, error: (error as Error).message.slice(0, 200) };

@@ -12,7 +12,11 @@ export type RequestWithId = IncomingMessage & { requestId?: string };
 export function createAppLogger(config: AppConfig, stream?: Writable): Logger {
   const options = { level: config.logLevel };
   if (stream) return pino(options, stream);
-  if (config.env === 'development') return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } });
+  if (config.env === 'development')
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } },
+    });
   return pino(options);
 }
 
@@ -25,7 +29,10 @@ export function logRequest(logger: Logger, request: FastifyRequest, reply: Fasti
   const level: Level = reply.statusCode >= 500 ? 'error' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const req = { id: request.id, method: request.method, path: request.url.split('?')[0] };
-  logger[level]({ req, res: { status: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+  logger[level](
+    { req, res: { status: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+    'request completed',
+  );
 }
 
 /** Nest's log calls (`logger.warn(message, context)`) as pino lines with a `context` field. */
@@ -58,7 +65,8 @@ export class PinoNestLogger implements LoggerService {
 
   private write(level: Level, message: unknown, params: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;
-    const context = params.length > 0 && typeof params[params.length - 1] === 'string' ? (params.pop() as string) : undefined;
+    const context =
+      params.length > 0 && typeof params[params.length - 1] === 'string' ? (params.pop() as string) : undefined;
     const stack = level === 'error' && typeof params[0] === 'string' ? params[0] : undefined;
     if (message instanceof Error) this.logger[level]({ context, err: message }, message.message);
     else if (message !== null && typeof message === 'object') this.logger[level]({ context, ...message });

@@ -35,7 +35,13 @@ export class DevMailboxTransport extends MailTransport {
 
   async list(limit = 50): Promise<StoredMail[]> {
     const files = await readdir(this.outboxDir).catch(() => [] as string[]);
-    const newest = files.filter((file) => file.endsWith('.json')).sort().reverse().slice(0, limit);
-    return Promise.all(newest.map(async (file) => JSON.parse(await readFile(join(this.outboxDir, file), 'utf8')) as StoredMail));
+    const newest = files
+      .filter((file) => file.endsWith('.json'))
+      .sort()
+      .reverse()
+      .slice(0, limit);
+    return Promise.all(
+      newest.map(async (file) => JSON.parse(await readFile(join(this.outboxDir, file), 'utf8')) as StoredMail),
+    );
   }
 }

@@ -95,5 +95,10 @@ function encodedWords(text: string): string {
 
 function base64Part(contentType: string, body: string): string[] {
   const base64 = Buffer.from(body.replace(/\r?\n/g, '\r\n')).toString('base64');
-  return [`Content-Type: ${contentType}; charset=utf-8`, 'Content-Transfer-Encoding: base64', '', ...(base64.match(/.{1,76}/g) ?? [])];
+  return [
+    `Content-Type: ${contentType}; charset=utf-8`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    ...(base64.match(/.{1,76}/g) ?? []),
+  ];
 }

@@ -9,14 +9,18 @@ import { MailTransport } from './mail-transport';
 import { mailerOptions, SmtpMailTransport } from './smtp-mail.transport';
 
 @Module({
-  imports: [MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => mailerOptions(config.mail) })],
+  imports: [
+    MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => mailerOptions(config.mail) }),
+  ],
   controllers: [DevOutboxController],
   providers: [
     {
       provide: MailTransport,
       inject: [APP_CONFIG, MailerService],
       useFactory: (config: AppConfig, mailer: MailerService): MailTransport =>
-        config.mail.server ? new SmtpMailTransport(mailer, config.mail) : new DevMailboxTransport(config.mail.outboxDir),
+        config.mail.server
+          ? new SmtpMailTransport(mailer, config.mail)
+          : new DevMailboxTransport(config.mail.outboxDir),
     },
     MailService,
   ],

@@ -62,11 +62,21 @@ export class MailService {
    */
   async sendLoginCode(mail: LoginCodeMail): Promise<void> {
     const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
-    const context = { code: mail.code, ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)), signInUrl: mail.signInUrl, lang: templates.lang };
+    const context = {
+      code: mail.code,
+      ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)),
+      signInUrl: mail.signInUrl,
+      lang: templates.lang,
+    };
     const subject = templates.subject(context);
     const stopTimer = this.metrics.mailDuration.startTimer({ transport: this.transport.kind });
     try {
-      await this.transport.send({ to: mail.to, subject, text: templates.text(context), html: templates.html({ ...context, subject }) });
+      await this.transport.send({
+        to: mail.to,
+        subject,
+        text: templates.text(context),
+        html: templates.html({ ...context, subject }),
+      });
       stopTimer({ outcome: 'sent' });
     } catch (error) {
       stopTimer({ outcome: error instanceof MailRefusedError ? 'refused' : 'failed' });

@@ -6,7 +6,10 @@ describe('parseMailbox', () => {
     ['no-reply@localhost', { name: '', address: 'no-reply@localhost' }],
     ['Login <login@example.com>', { name: 'Login', address: 'login@example.com' }],
     ['<login@example.com>', { name: '', address: 'login@example.com' }],
-    ['"Bücher & Co., Anmeldung" <login@example.com>', { name: 'Bücher & Co., Anmeldung', address: 'login@example.com' }],
+    [
+      '"Bücher & Co., Anmeldung" <login@example.com>',
+      { name: 'Bücher & Co., Anmeldung', address: 'login@example.com' },
+    ],
     ['Bücher & Co., Anmeldung <login@example.com>', { name: 'Bücher & Co., Anmeldung', address: 'login@example.com' }],
     ['"Say \\"hi\\" (\\\\o/)" <login@example.com>', { name: 'Say "hi" (\\o/)', address: 'login@example.com' }],
     ['  Ops (login)<login@bücher.de>  ', { name: 'Ops (login)', address: 'login@bücher.de' }],

@@ -14,6 +14,7 @@ const NAME_ADDR = /^(?:"((?:[^"\\]|\\.)*)"|([^"<>]*?))\s*<([^<>\s]+)>$/;
  */
 export function parseMailbox(value: string): Mailbox | undefined {
   const text = value.trim();
+  // eslint-disable-next-line no-control-regex -- a sender with control characters is refused
   if (/[\x00-\x1f\x7f]/.test(text)) return undefined;
   const named = NAME_ADDR.exec(text);
   const address = named ? named[3] : text;

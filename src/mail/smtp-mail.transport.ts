@@ -74,7 +74,11 @@ export class SmtpMailTransport extends MailTransport {
     const { to, subject, text, html } = mail;
     const composed = composeLoginMail(this.from, mail);
     try {
-      await this.mailer.sendMail(composed ? { ...composed, timeout } : { from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout });
+      await this.mailer.sendMail(
+        composed
+          ? { ...composed, timeout }
+          : { from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout },
+      );
     } catch (error) {
       throw asRefusal(error) ?? error;
     }
@@ -90,12 +94,23 @@ interface SmtpError {
 
 function isTransient(error: unknown): boolean {
   const { responseCode, code } = error as SmtpError;
-  return (responseCode !== undefined && responseCode >= 400 && responseCode < 500) || (code !== undefined && TRANSIENT_CODES.has(code));
+  return (
+    (responseCode !== undefined && responseCode >= 400 && responseCode < 500) ||
+    (code !== undefined && TRANSIENT_CODES.has(code))
+  );
 }
 
 function asRefusal(error: unknown): MailRefusedError | undefined {
   const { responseCode, response, command } = error as SmtpError;
-  if (responseCode === undefined || responseCode < 500 || responseCode > 599 || !command || !MESSAGE_COMMANDS.has(command)) return undefined;
+  if (
+    responseCode === undefined ||
+    responseCode < 500 ||
+    responseCode > 599 ||
+    !command ||
+    !MESSAGE_COMMANDS.has(command)
+  )
+    return undefined;
+  // eslint-disable-next-line no-control-regex -- the server's reply goes to the audit trail on one line
   const reply = typeof response === 'string' ? response.replace(/[\x00-\x1f\x7f\s]+/g, ' ').trim() : '';
   return new MailRefusedError((reply || String(responseCode)).slice(0, MAX_REASON_LENGTH));
 }

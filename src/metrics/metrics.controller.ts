@@ -18,6 +18,9 @@ export class MetricsController {
   @Get()
   async scrape(@Res() reply: FastifyReply): Promise<void> {
     this.metrics.storeFallback.set(this.store.state === 'up' ? 0 : 1);
-    reply.header('content-type', this.metrics.registry.contentType).header('cache-control', 'no-store').send(await this.metrics.registry.metrics());
+    reply
+      .header('content-type', this.metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(await this.metrics.registry.metrics());
   }
 }

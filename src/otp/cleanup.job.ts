@@ -50,7 +50,10 @@ export class CleanupJob implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     // A tick is named by the one after it, which every instance computes alike whenever its timer fires.
-    const job: CronJob = CronJob.from({ cronTime: this.config.cleanupCron, onTick: () => void this.runScheduled(job.nextDate().toMillis()) });
+    const job: CronJob = CronJob.from({
+      cronTime: this.config.cleanupCron,
+      onTick: () => void this.runScheduled(job.nextDate().toMillis()),
+    });
     this.scheduler.addCronJob('cleanup', job);
     job.start();
   }
@@ -72,7 +75,8 @@ export class CleanupJob implements OnApplicationBootstrap {
     this.metrics.cleanupRuns.inc();
     const now = this.clock.now();
     let otpTokens = 0;
-    for (let removed = BATCH; removed === BATCH; otpTokens += removed) removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
+    for (let removed = BATCH; removed === BATCH; otpTokens += removed)
+      removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
     const counts: CleanupCounts = {
       otpTokens,
       memoryLogins: await this.store.removeExpired(now),
@@ -80,8 +84,10 @@ export class CleanupJob implements OnApplicationBootstrap {
       serviceTokens: await this.serviceTokens.deleteExpired(BATCH),
       auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
     };
-    for (const [kind, count] of Object.entries(counts)) this.metrics.cleanupRemoved.inc({ kind }, count);
-    if (Object.values(counts).some((count) => count > 0)) await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
+    for (const [kind, count] of Object.entries(counts) as [string, number][])
+      this.metrics.cleanupRemoved.inc({ kind }, count);
+    if (Object.values(counts).some((count) => count > 0))
+      await this.audit.record([{ type: 'otp.cleanup', details: { ...counts } }]);
     return counts;
   }
 }

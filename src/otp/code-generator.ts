@@ -5,7 +5,9 @@ import { secureRandomBytes } from '../common/random';
 export class CodeGenerator {
   /** `length` decimal digits from a CSPRNG, uniformly distributed. */
   code(length: number): string {
-    return randomInt(0, 10 ** length).toString().padStart(length, '0');
+    return randomInt(0, 10 ** length)
+      .toString()
+      .padStart(length, '0');
   }
 
   /** 192 bits, URL-safe. */

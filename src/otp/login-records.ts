@@ -38,8 +38,16 @@ export abstract class LoginRecords {
 export const LOGIN_RECORDS_PROVIDER: FactoryProvider<LoginRecords> = {
   provide: LoginRecords,
   inject: [DataSource, AuditService, UsersRepository, SessionsRepository, OtpTokensRepository],
-  useFactory: (dataSource: DataSource, audit: AuditService, users: UsersRepository, sessions: SessionsRepository, otpTokens: OtpTokensRepository) => {
+  useFactory: (
+    dataSource: DataSource,
+    audit: AuditService,
+    users: UsersRepository,
+    sessions: SessionsRepository,
+    otpTokens: OtpTokensRepository,
+  ) => {
     const statements = PostgresStatements.of(dataSource);
-    return statements ? new PostgresLoginRecords(statements, audit) : new TransactionalLoginRecords(dataSource, audit, users, sessions, otpTokens);
+    return statements
+      ? new PostgresLoginRecords(statements, audit)
+      : new TransactionalLoginRecords(dataSource, audit, users, sessions, otpTokens);
   },
 };

@@ -18,7 +18,11 @@ export class OtpController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Mail a one-time code to an address', description: 'Same answer, shape and timing for unknown and known addresses. Ends every earlier login of the address.' })
+  @ApiOperation({
+    summary: 'Mail a one-time code to an address',
+    description:
+      'Same answer, shape and timing for unknown and known addresses. Ends every earlier login of the address.',
+  })
   @ApiJsonBody(RequestCodeDto)
   @ApiAcceptedResponse({ type: LoginTicketResponse })
   @ApiProblems('otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
@@ -28,7 +32,11 @@ export class OtpController {
 
   @Post('resend')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Mail another code for the same login', description: 'Codes already mailed stay valid until their own expiry (at most OTP_MAX_LIVE_CODES); they share one attempt budget.' })
+  @ApiOperation({
+    summary: 'Mail another code for the same login',
+    description:
+      'Codes already mailed stay valid until their own expiry (at most OTP_MAX_LIVE_CODES); they share one attempt budget.',
+  })
   @ApiJsonBody(ResendCodeDto)
   @ApiAcceptedResponse({ type: LoginTicketResponse })
   @ApiProblems('otp_expired', 'otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
@@ -39,7 +47,10 @@ export class OtpController {
   @Post('verify')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Exchange a code for tokens', description: 'Creates the user on the first successful verification. A login succeeds at most once.' })
+  @ApiOperation({
+    summary: 'Exchange a code for tokens',
+    description: 'Creates the user on the first successful verification. A login succeeds at most once.',
+  })
   @ApiJsonBody(VerifyCodeDto)
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems('otp_invalid', 'otp_expired', 'rate_limited')

@@ -84,7 +84,9 @@ async function buildSut(env: Record<string, string> = {}) {
   const config = loadConfig({
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
-    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
     OTP_RESEND_COOLDOWN_SECONDS: '0',
     ...env,
   });
@@ -100,7 +102,13 @@ async function buildSut(env: Record<string, string> = {}) {
   const metrics = new Metrics();
   const sessionsRepository = new SessionsRepository(dataSource);
   const usersRepository = new UsersRepository(dataSource);
-  const loginRecords = new FailableLoginRecords(dataSource, audit, usersRepository, sessionsRepository, new OtpTokensRepository(dataSource));
+  const loginRecords = new FailableLoginRecords(
+    dataSource,
+    audit,
+    usersRepository,
+    sessionsRepository,
+    new OtpTokensRepository(dataSource),
+  );
   const sut = new OtpService(
     store,
     new MailService(transport, metrics, config),
@@ -115,7 +123,8 @@ async function buildSut(env: Record<string, string> = {}) {
     clock,
     config,
   );
-  const auditTypes = async () => (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
+  const auditTypes = async () =>
+    (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
   return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes, metrics, loginRecords, audit };
 }
 
@@ -193,10 +202,20 @@ describe('OtpService', () => {
       t.codes.queue.push('111111');
       const { sessionId } = await t.sut.requestCode('ada@example.com', client);
       const remaining = [];
-      for (let i = 0; i < 3; i++) remaining.push((await problemOf(t.sut.verifyCode(sessionId, '999999', client))).options.extras?.attemptsRemaining);
+      for (let i = 0; i < 3; i++)
+        remaining.push(
+          (await problemOf(t.sut.verifyCode(sessionId, '999999', client))).options.extras?.attemptsRemaining,
+        );
       expect(remaining).toEqual([2, 1, 0]);
       expect((await problemOf(t.sut.verifyCode(sessionId, '111111', client))).code).toBe('otp_expired');
-      expect(await t.auditTypes()).toEqual(['otp.requested', 'otp.sent', 'otp.failed', 'otp.failed', 'otp.failed', 'otp.locked']);
+      expect(await t.auditTypes()).toEqual([
+        'otp.requested',
+        'otp.sent',
+        'otp.failed',
+        'otp.failed',
+        'otp.failed',
+        'otp.locked',
+      ]);
     });
 
     it('refuses a code past its lifetime', async () => {
@@ -224,7 +243,11 @@ describe('OtpService', () => {
     });
 
     it('locks the address after its failure budget, across logins, for longer with each further failure, and mails it nothing meanwhile', async () => {
-      t = await buildSut({ OTP_MAX_ATTEMPTS: '2', OTP_MAX_FAILED_PER_ADDRESS: '3', OTP_FAILED_WINDOW_SECONDS: '86400' });
+      t = await buildSut({
+        OTP_MAX_ATTEMPTS: '2',
+        OTP_MAX_FAILED_PER_ADDRESS: '3',
+        OTP_FAILED_WINDOW_SECONDS: '86400',
+      });
       const first = await t.sut.requestCode('ada@example.com', client);
       await problemOf(t.sut.verifyCode(first.sessionId, '000000', client));
       await problemOf(t.sut.verifyCode(first.sessionId, '000001', client));
@@ -243,7 +266,9 @@ describe('OtpService', () => {
       t.codes.queue.push('888888');
       const third = await t.sut.requestCode('ada@example.com', client);
       expect((await problemOf(t.sut.verifyCode(third.sessionId, '000003', client))).code).toBe('otp_invalid');
-      expect((await problemOf(t.sut.verifyCode(third.sessionId, '888888', client))).options.retryAfterSeconds).toBe(30 * 60);
+      expect((await problemOf(t.sut.verifyCode(third.sessionId, '888888', client))).options.retryAfterSeconds).toBe(
+        30 * 60,
+      );
       t.clock.advance(30 * 60);
       t.codes.queue.push('999999');
       const fourth = await t.sut.requestCode('ada@example.com', client);

@@ -60,13 +60,21 @@ export class OtpService {
   /** Starts a new login for the address (ending earlier ones) and mails its first code. */
   async requestCode(email: string, client: ClientContext): Promise<LoginTicket> {
     const loginId: LoginId = { secret: this.codes.loginSecret(), address: this.secrets.addressTag(email) };
-    return this.issue(loginId, client, false, (code, now) => this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now), email);
+    return this.issue(
+      loginId,
+      client,
+      false,
+      (code, now) => this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now),
+      email,
+    );
   }
 
   /** Mails another code for the same login; the earlier codes stay valid. */
   async resendCode(sessionId: string, client: ClientContext): Promise<LoginTicket> {
     const loginId = this.loginIdOrExpired(sessionId);
-    return this.issue(loginId, client, true, (code, now) => this.store.addCode(loginId.address, loginId.secret, code, this.issueLimits, now));
+    return this.issue(loginId, client, true, (code, now) =>
+      this.store.addCode(loginId.address, loginId.secret, code, this.issueLimits, now),
+    );
   }
 
   async verifyCode(sessionId: string, code: string, client: ClientContext): Promise<SignedIn> {
@@ -86,12 +94,26 @@ export class OtpService {
         this.metrics.otpCodes.inc({ outcome: 'failed' });
         if (loginDestroyed || result.addressLockedUntil) this.metrics.otpCodes.inc({ outcome: 'locked' });
         await this.audit.record([
-          { type: 'otp.failed', email: result.email, client, details: { ...details, attemptsRemaining: result.attemptsRemaining } },
+          {
+            type: 'otp.failed',
+            email: result.email,
+            client,
+            details: { ...details, attemptsRemaining: result.attemptsRemaining },
+          },
           ...(loginDestroyed || result.addressLockedUntil
-            ? [{ type: 'otp.locked' as const, email: result.email, client, details: { ...details, loginDestroyed, addressLockedUntil: iso(result.addressLockedUntil) } }]
+            ? [
+                {
+                  type: 'otp.locked' as const,
+                  email: result.email,
+                  client,
+                  details: { ...details, loginDestroyed, addressLockedUntil: iso(result.addressLockedUntil) },
+                },
+              ]
             : []),
         ]);
-        throw new ProblemException('otp_invalid', 'The code is not correct.', { extras: { attemptsRemaining: result.attemptsRemaining } });
+        throw new ProblemException('otp_invalid', 'The code is not correct.', {
+          extras: { attemptsRemaining: result.attemptsRemaining },
+        });
       }
       case 'verified':
         this.metrics.otpCodes.inc({ outcome: 'verified' });
@@ -101,12 +123,23 @@ export class OtpService {
 
   private get failureBudget(): FailureBudget {
     const otp = this.config.otp;
-    return { maxFailed: otp.maxFailedPerAddress, windowMs: otp.failedWindowSeconds * 1000, firstLockMs: FIRST_LOCK_MS, maxLockMs: MAX_LOCK_MS, maxInARow: MAX_FAILURES_IN_A_ROW };
+    return {
+      maxFailed: otp.maxFailedPerAddress,
+      windowMs: otp.failedWindowSeconds * 1000,
+      firstLockMs: FIRST_LOCK_MS,
+      maxLockMs: MAX_LOCK_MS,
+      maxInARow: MAX_FAILURES_IN_A_ROW,
+    };
   }
 
   private get issueLimits(): IssueLimits {
     const otp = this.config.otp;
-    return { cooldownMs: otp.resendCooldownSeconds * 1000, maxPerHour: otp.maxPerHour, maxLiveCodes: otp.maxLiveCodes, maxAttempts: otp.maxAttempts };
+    return {
+      cooldownMs: otp.resendCooldownSeconds * 1000,
+      maxPerHour: otp.maxPerHour,
+      maxLiveCodes: otp.maxLiveCodes,
+      maxAttempts: otp.maxAttempts,
+    };
   }
 
   private async issue(
@@ -126,7 +159,9 @@ export class OtpService {
       case 'unknown_login':
         throw expired();
       case 'store_full':
-        throw new ProblemException('service_unavailable', 'Too many sign-ins are in progress; try again in a moment.', { retryAfterSeconds: 30 });
+        throw new ProblemException('service_unavailable', 'Too many sign-ins are in progress; try again in a moment.', {
+          retryAfterSeconds: 30,
+        });
       case 'cooldown':
         throw await this.refuse('address-cooldown', loginId.address, knownEmail, client, result.retryAt, now);
       case 'hourly_limit':
@@ -146,18 +181,45 @@ export class OtpService {
         ? { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } }
         : { type: 'otp.send_failed', email, client, details: { ...details, reason: outcome.reason } };
     // The limits the mail spent stay spent even if this write fails: nothing is given back after a hand-off.
-    await this.audit.record([event]).catch((error: Error) => this.logger.error({ msg: `The outcome of a code mail could not be audited: ${error.message}`, requestId: client.requestId }));
+    await this.audit.record([event]).catch((error: Error) =>
+      this.logger.error({
+        msg: `The outcome of a code mail could not be audited: ${error.message}`,
+        requestId: client.requestId,
+      }),
+    );
     this.metrics.otpCodes.inc({ outcome: outcome === 'sent' ? 'sent' : 'refused' });
 
     // A recipient the server refuses for good gets the same answer as one it takes: no mailbox enumeration.
-    return { sessionId, expiresAt: iso(stored.expiresAt)!, resendAvailableAt: iso(result.resendAvailableAt)!, codeLength: this.config.otp.length };
+    return {
+      sessionId,
+      expiresAt: iso(stored.expiresAt)!,
+      resendAvailableAt: iso(result.resendAvailableAt)!,
+      codeLength: this.config.otp.length,
+    };
   }
 
   /** The code's record and its request event, together; if that fails nothing was mailed, so the code and its limits are given back. */
-  private async recordRequested(tokenId: string, loginId: LoginId, email: string, stored: StoredCode, now: number, client: ClientContext, details: IssueDetails): Promise<void> {
+  private async recordRequested(
+    tokenId: string,
+    loginId: LoginId,
+    email: string,
+    stored: StoredCode,
+    now: number,
+    client: ClientContext,
+    details: IssueDetails,
+  ): Promise<void> {
     try {
       await this.loginRecords.recordIssued(
-        { id: tokenId, userId: null, email, loginId: details.loginId, codeHash: stored.hash, expiresAt: new Date(stored.expiresAt), createdAt: new Date(now), consumedAt: null },
+        {
+          id: tokenId,
+          userId: null,
+          email,
+          loginId: details.loginId,
+          codeHash: stored.hash,
+          expiresAt: new Date(stored.expiresAt),
+          createdAt: new Date(now),
+          consumedAt: null,
+        },
         [{ type: 'otp.requested', email, client, details }],
       );
     } catch (error) {
@@ -170,23 +232,49 @@ export class OtpService {
    * Mails the code: 'sent', or the server's reason when it refused the address for good (the
    * limits stay spent). An outage withdraws the code and gives its limits back, as nothing left.
    */
-  private async handOver(tokenId: string, loginId: LoginId, email: string, code: string, stored: StoredCode, client: ClientContext, details: IssueDetails): Promise<'sent' | { reason: string }> {
+  private async handOver(
+    tokenId: string,
+    loginId: LoginId,
+    email: string,
+    code: string,
+    stored: StoredCode,
+    client: ClientContext,
+    details: IssueDetails,
+  ): Promise<'sent' | { reason: string }> {
     try {
       const signInUrl = `${this.config.http.publicUrl}/login/link?${new URLSearchParams({ session: details.loginId, code })}`;
-      await this.mail.sendLoginCode({ to: email, code, ttlSeconds: this.config.otp.ttlSeconds, signInUrl, acceptLanguage: client.locale });
+      await this.mail.sendLoginCode({
+        to: email,
+        code,
+        ttlSeconds: this.config.otp.ttlSeconds,
+        signInUrl,
+        acceptLanguage: client.locale,
+      });
       return 'sent';
     } catch (error) {
       if (error instanceof MailRefusedError) return { reason: error.reason.slice(0, 200) };
       await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
       const reason = (error as Error).message.slice(0, 200);
-      this.logger.warn({ msg: `Mail hand-off failed (${reason}); the code was withdrawn`, requestId: client.requestId });
-      await this.loginRecords.recordWithdrawn(tokenId, [{ type: 'otp.send_failed', email, client, details: { ...details, reason } }]);
+      this.logger.warn({
+        msg: `Mail hand-off failed (${reason}); the code was withdrawn`,
+        requestId: client.requestId,
+      });
+      await this.loginRecords.recordWithdrawn(tokenId, [
+        { type: 'otp.send_failed', email, client, details: { ...details, reason } },
+      ]);
       throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
     }
   }
 
   /** A per-address refusal: audited once per address and window, answered with when to retry. */
-  private async refuse(scope: AddressLimit, address: string, email: string | null, client: ClientContext, retryAt: number, now: number): Promise<ProblemException> {
+  private async refuse(
+    scope: AddressLimit,
+    address: string,
+    email: string | null,
+    client: ClientContext,
+    retryAt: number,
+    now: number,
+  ): Promise<ProblemException> {
     const retryAfterSeconds = (retryAt - now) / 1000;
     await this.audit.recordSampled(`${scope}:${address}`, retryAt - now, {
       type: 'rate_limit.hit',
@@ -195,12 +283,19 @@ export class OtpService {
       details: { scope, retryAfterSeconds: Math.ceil(retryAfterSeconds) },
     });
     if (scope === 'address-cooldown') {
-      return new ProblemException('otp_resend_too_soon', 'A code was sent moments ago; wait before asking for another.', {
-        retryAfterSeconds,
-        extras: { resendAvailableAt: iso(retryAt) },
-      });
+      return new ProblemException(
+        'otp_resend_too_soon',
+        'A code was sent moments ago; wait before asking for another.',
+        {
+          retryAfterSeconds,
+          extras: { resendAvailableAt: iso(retryAt) },
+        },
+      );
     }
-    const detail = scope === 'address-hourly' ? 'Too many codes for this address in the last hour' : 'Too many wrong codes for this address';
+    const detail =
+      scope === 'address-hourly'
+        ? 'Too many codes for this address in the last hour'
+        : 'Too many wrong codes for this address';
     return new ProblemException('rate_limited', `${detail}; try again later.`, { retryAfterSeconds });
   }
 

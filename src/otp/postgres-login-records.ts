@@ -32,7 +32,6 @@ export const RECORD_SIGN_IN = `WITH signed_in AS (
 )
 SELECT * FROM signed_in`;
 
-
 /**
  * Each step of a login as a single statement of data-modifying CTEs: atomic without a
  * transaction block, one round trip instead of six to nine.

@@ -32,7 +32,13 @@ export class TransactionalLoginRecords implements LoginRecords {
     });
   }
 
-  recordSignIn({ email, loginId, at, session: newSession, events }: SignInRecord): Promise<{ user: User; session: Session }> {
+  recordSignIn({
+    email,
+    loginId,
+    at,
+    session: newSession,
+    events,
+  }: SignInRecord): Promise<{ user: User; session: Session }> {
     return this.dataSource.transaction(async (manager) => {
       const user = await this.users.upsertSignIn(email, at, manager);
       const session = { ...newSession, userId: user.id };

@@ -6,5 +6,8 @@ const OTP_RATE_LIMITED = 'otpRateLimited';
 export const OtpRateLimited = () => SetMetadata(OTP_RATE_LIMITED, true);
 
 export function isOtpRateLimited(context: ExecutionContext): boolean {
-  return Reflect.getMetadata(OTP_RATE_LIMITED, context.getHandler()) === true || Reflect.getMetadata(OTP_RATE_LIMITED, context.getClass()) === true;
+  return (
+    Reflect.getMetadata(OTP_RATE_LIMITED, context.getHandler()) === true ||
+    Reflect.getMetadata(OTP_RATE_LIMITED, context.getClass()) === true
+  );
 }

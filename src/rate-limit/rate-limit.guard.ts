@@ -1,6 +1,12 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
 import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { ThrottlerLimitDetail } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyRequest } from 'fastify';
@@ -28,11 +34,23 @@ export class RateLimitGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     const checks = this.throttlers
-      .filter((throttler) => !this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + throttler.name, targets) && !throttler.skipIf?.(context))
+      .filter(
+        (throttler) =>
+          !this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + throttler.name, targets) &&
+          !throttler.skipIf?.(context),
+      )
       .map((throttler) => {
         const ttl = throttler.ttl as number;
         const blockDuration = (throttler.blockDuration as number | undefined) ?? ttl;
-        return this.handleRequest({ context, throttler, ttl, blockDuration, limit: throttler.limit as number, getTracker: this.commonOptions.getTracker!, generateKey: throttler.generateKey! });
+        return this.handleRequest({
+          context,
+          throttler,
+          ttl,
+          blockDuration,
+          limit: throttler.limit as number,
+          getTracker: this.commonOptions.getTracker!,
+          generateKey: throttler.generateKey!,
+        });
       });
     return (await Promise.all(checks)).every(Boolean);
   }
@@ -42,14 +60,24 @@ export class RateLimitGuard extends ThrottlerGuard {
     return super.getTracker({ ip: clientAddressOf(request) });
   }
 
-  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const client = clientContextOf(context.switchToHttp().getRequest<FastifyRequest>());
     const scope = detail.key.split(':')[0];
     await this.audit.recordSampled(`${detail.key}`, detail.ttl, {
       type: 'rate_limit.hit',
       client,
-      details: { scope, limit: detail.limit, windowSeconds: detail.ttl / 1000, retryAfterSeconds: detail.timeToBlockExpire },
+      details: {
+        scope,
+        limit: detail.limit,
+        windowSeconds: detail.ttl / 1000,
+        retryAfterSeconds: detail.timeToBlockExpire,
+      },
     });
-    throw new ProblemException('rate_limited', 'Too many requests from this client; try again later.', { retryAfterSeconds: detail.timeToBlockExpire });
+    throw new ProblemException('rate_limited', 'Too many requests from this client; try again later.', {
+      retryAfterSeconds: detail.timeToBlockExpire,
+    });
   }
 }

@@ -19,7 +19,12 @@ const MINUTE_MS = 60_000;
         storage,
         throttlers: [
           // Every route, per client IP.
-          { name: 'global', ttl: MINUTE_MS, limit: config.rateLimit.globalPerIpPerMinute, generateKey: (_context, ip) => `global:${ip}` },
+          {
+            name: 'global',
+            ttl: MINUTE_MS,
+            limit: config.rateLimit.globalPerIpPerMinute,
+            generateKey: (_context, ip) => `global:${ip}`,
+          },
           // One budget per client IP shared by the OTP endpoints (send, resend, verify).
           {
             name: 'otp',

@@ -80,11 +80,14 @@ export class RedisChangeFeed extends ChangeFeed {
     if (this.subscriber.status !== 'ready' || this.subscriptions.size === 0) return;
     try {
       await this.subscriber.subscribe(...this.subscriptions.keys());
-      for (const subscriptions of this.subscriptions.values()) for (const { onResync } of subscriptions) await onResync();
+      for (const subscriptions of this.subscriptions.values())
+        for (const { onResync } of subscriptions) await onResync();
       this.synced = this.subscriber.status === 'ready';
     } catch (error) {
       this.synced = false;
-      this.logger.warn(`Change feed could not resync (${(error as Error).message}); copies kept in memory are not used until it does`);
+      this.logger.warn(
+        `Change feed could not resync (${(error as Error).message}); copies kept in memory are not used until it does`,
+      );
     }
   }
 }

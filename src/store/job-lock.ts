@@ -17,7 +17,12 @@ export abstract class JobLock {
    * holder has the lock or has already run this round or a later one. Instances whose timers
    * fire a little apart thus run a tick once between them, not once each after the other.
    */
-  abstract runOncePerRound<T>(name: string, round: number, ttlMs: number, job: () => Promise<T>): Promise<T | undefined>;
+  abstract runOncePerRound<T>(
+    name: string,
+    round: number,
+    ttlMs: number,
+    job: () => Promise<T>,
+  ): Promise<T | undefined>;
 }
 
 export class MemoryJobLock extends JobLock {
@@ -67,7 +72,16 @@ export class RedisJobLock extends JobLock {
 
   async runOncePerRound<T>(name: string, round: number, ttlMs: number, job: () => Promise<T>): Promise<T | undefined> {
     const token = randomUUID();
-    const claimed = await this.redis.eval(CLAIM_ROUND, 2, this.lockKey(name), `${this.lockKey(name)}:round`, token, ttlMs, round, ROUND_MEMORY_MS);
+    const claimed = await this.redis.eval(
+      CLAIM_ROUND,
+      2,
+      this.lockKey(name),
+      `${this.lockKey(name)}:round`,
+      token,
+      ttlMs,
+      round,
+      ROUND_MEMORY_MS,
+    );
     if (claimed !== 1) return undefined;
     return this.runHolding(name, token, job);
   }

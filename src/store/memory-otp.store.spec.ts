@@ -15,9 +15,16 @@ describe('MemoryOtpStore (beyond the shared contract)', () => {
     const sut = new MemoryOtpStore(2);
     await sut.startLogin('a', 'l', 'a@x', { hash: 'h', expiresAt: T0 + 1000 }, LIMITS, T0);
     await sut.startLogin('b', 'l', 'b@x', { hash: 'h', expiresAt: T0 + 1000 }, LIMITS, T0);
-    expect(await sut.startLogin('c', 'l', 'c@x', { hash: 'h', expiresAt: T0 + 1000 }, LIMITS, T0)).toEqual({ outcome: 'store_full' });
-    expect((await sut.startLogin('a', 'l2', 'a@x', { hash: 'h2', expiresAt: T0 + 1000 }, LIMITS, T0)).outcome).toBe('issued');
-    expect((await sut.startLogin('c', 'l', 'c@x', { hash: 'h', expiresAt: T0 + 2 * HOUR }, LIMITS, T0 + HOUR + 1000)).outcome).toBe('issued');
+    expect(await sut.startLogin('c', 'l', 'c@x', { hash: 'h', expiresAt: T0 + 1000 }, LIMITS, T0)).toEqual({
+      outcome: 'store_full',
+    });
+    expect((await sut.startLogin('a', 'l2', 'a@x', { hash: 'h2', expiresAt: T0 + 1000 }, LIMITS, T0)).outcome).toBe(
+      'issued',
+    );
+    expect(
+      (await sut.startLogin('c', 'l', 'c@x', { hash: 'h', expiresAt: T0 + 2 * HOUR }, LIMITS, T0 + HOUR + 1000))
+        .outcome,
+    ).toBe('issued');
   });
 
   it('stores nothing for verifications of unknown logins', async () => {
@@ -57,14 +64,20 @@ describe('MemoryOtpStore (beyond the shared contract)', () => {
     await sut.startLogin('a', first, 'a@x', { hash: hash('1'), expiresAt: T0 + 1000 }, limits, T0);
     await sut.verify('a', first, hash('2'), { ...BUDGET, maxFailed: 1, windowMs: HOUR }, T0);
     const later = T0 + 2 * HOUR;
-    expect(await sut.startLogin('b', next, 'b@x', { hash: hash('3'), expiresAt: later + 1000 }, limits, later)).toEqual({
-      outcome: 'issued',
-      email: 'b@x',
-      resendAvailableAt: later + 60_000,
-    });
+    expect(await sut.startLogin('b', next, 'b@x', { hash: hash('3'), expiresAt: later + 1000 }, limits, later)).toEqual(
+      {
+        outcome: 'issued',
+        email: 'b@x',
+        resendAvailableAt: later + 60_000,
+      },
+    );
     expect(await sut.verify('a', first, hash('1'), BUDGET, later)).toEqual({ outcome: 'expired' });
     expect(await sut.verify('b', first, hash('3'), BUDGET, later)).toEqual({ outcome: 'expired' });
-    expect(await sut.verify('b', next, hash('1'), BUDGET, later)).toMatchObject({ outcome: 'invalid', attemptsRemaining: 4, addressLockedUntil: null });
+    expect(await sut.verify('b', next, hash('1'), BUDGET, later)).toMatchObject({
+      outcome: 'invalid',
+      attemptsRemaining: 4,
+      addressLockedUntil: null,
+    });
     expect(await sut.verify('b', next, hash('3'), BUDGET, later)).toEqual({ outcome: 'verified', email: 'b@x' });
     await sut.removeExpired(later + HOUR);
     expect(sut.size).toBe(0);
@@ -76,12 +89,15 @@ describe('MemoryOtpStore (beyond the shared contract)', () => {
     await sut.startLogin('a', 'l', 'a@x', { hash: 'h', expiresAt: T0 + 1000 }, limits, T0);
     await sut.discardCode('a', 'l', 'h');
     expect(sut.size).toBe(0);
-    expect((await sut.startLogin('b', 'l', 'b@x', { hash: 'h', expiresAt: T0 + 1000 }, limits, T0)).outcome).toBe('issued');
+    expect((await sut.startLogin('b', 'l', 'b@x', { hash: 'h', expiresAt: T0 + 1000 }, limits, T0)).outcome).toBe(
+      'issued',
+    );
   });
 
   it('is full while the hourly window of its addresses lasts, and has room again after', async () => {
     const sut = new MemoryOtpStore(2);
-    const start = (address: string, now: number) => sut.startLogin(address, 'l', `${address}@x`, { hash: 'h', expiresAt: now + 300_000 }, LIMITS, now);
+    const start = (address: string, now: number) =>
+      sut.startLogin(address, 'l', `${address}@x`, { hash: 'h', expiresAt: now + 300_000 }, LIMITS, now);
     await start('a', T0);
     await start('b', T0);
     expect(await start('c', T0 + 301_000)).toEqual({ outcome: 'store_full' });
@@ -113,8 +129,12 @@ describe('MemoryOtpStore (beyond the shared contract)', () => {
     const code = (i: number) => ({ hash: hash(String(i)), expiresAt: T0 + 2 * HOUR });
     const id = secret();
     await sut.startLogin('a', id, 'a@x', code(0), limits, T0);
-    for (let i = 1; i < 40; i++) expect((await sut.addCode('a', id, code(i), limits, T0 + i * 1000)).outcome).toBe('issued');
-    expect(await sut.addCode('a', id, code(40), limits, T0 + 50_000)).toEqual({ outcome: 'hourly_limit', retryAt: T0 + HOUR });
+    for (let i = 1; i < 40; i++)
+      expect((await sut.addCode('a', id, code(i), limits, T0 + i * 1000)).outcome).toBe('issued');
+    expect(await sut.addCode('a', id, code(40), limits, T0 + 50_000)).toEqual({
+      outcome: 'hourly_limit',
+      retryAt: T0 + HOUR,
+    });
     expect(await sut.verify('a', id, hash('29'), BUDGET, T0 + 50_000)).toMatchObject({ outcome: 'invalid' });
     await sut.discardCode('a', id, hash('39'));
     expect((await sut.addCode('a', id, code(40), limits, T0 + 50_000)).outcome).toBe('issued');

@@ -1,5 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
-import { FailureBudget, HOUR_MS, IssueLimits, IssueResult, lockMsAfter, OtpStore, RESTORABLE_MS, StoredCode, VerifyResult } from './otp-store';
+import {
+  FailureBudget,
+  HOUR_MS,
+  IssueLimits,
+  IssueResult,
+  lockMsAfter,
+  OtpStore,
+  RESTORABLE_MS,
+  StoredCode,
+  VerifyResult,
+} from './otp-store';
 
 interface Login {
   id: string;
@@ -38,7 +48,14 @@ export class MemoryOtpStore extends OtpStore {
     return this.addresses.size;
   }
 
-  async startLogin(address: string, loginId: string, email: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
+  async startLogin(
+    address: string,
+    loginId: string,
+    email: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult> {
     let state = this.addresses.get(address);
     if (!state) {
       if (this.addresses.size >= this.maxAddresses) this.sweep(now);
@@ -57,7 +74,13 @@ export class MemoryOtpStore extends OtpStore {
     return recordSend(state, state.login, code, limits, now);
   }
 
-  async addCode(address: string, loginId: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
+  async addCode(
+    address: string,
+    loginId: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult> {
     const state = this.addresses.get(address);
     if (!state) return { outcome: 'unknown_login' };
     prune(state, now);
@@ -66,7 +89,13 @@ export class MemoryOtpStore extends OtpStore {
     return refusal(state, limits, now) ?? recordSend(state, login, code, limits, now);
   }
 
-  async verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult> {
+  async verify(
+    address: string,
+    loginId: string,
+    codeHash: string,
+    budget: FailureBudget,
+    now: number,
+  ): Promise<VerifyResult> {
     const state = this.addresses.get(address);
     if (!state) return { outcome: 'expired' };
     prune(state, now);
@@ -86,7 +115,12 @@ export class MemoryOtpStore extends OtpStore {
     const lockMs = lockMsAfter(state.failures, budget);
     if (lockMs > 0) state.lockedUntil = now + lockMs;
     state.failuresForgottenAt = Math.max(now, state.lockedUntil) + budget.windowMs;
-    return { outcome: 'invalid', email: login.email, attemptsRemaining: Math.max(0, login.attemptsLeft), addressLockedUntil: lockMs > 0 ? state.lockedUntil : null };
+    return {
+      outcome: 'invalid',
+      email: login.email,
+      attemptsRemaining: Math.max(0, login.attemptsLeft),
+      addressLockedUntil: lockMs > 0 ? state.lockedUntil : null,
+    };
   }
 
   async restoreLogin(address: string, loginId: string, now: number): Promise<void> {
@@ -125,7 +159,8 @@ export class MemoryOtpStore extends OtpStore {
   }
 
   private forgetIfEmpty(address: string, state: AddressState, now: number): void {
-    const empty = !state.login && !state.ended && state.sends.length === 0 && state.cooldownUntil <= now && state.failures === 0;
+    const empty =
+      !state.login && !state.ended && state.sends.length === 0 && state.cooldownUntil <= now && state.failures === 0;
     if (empty) this.addresses.delete(address);
   }
 }
@@ -133,7 +168,8 @@ export class MemoryOtpStore extends OtpStore {
 /** Drops what is past its time; true when that ended the login. */
 function prune(state: AddressState, now: number): boolean {
   const hourAgo = now - HOUR_MS;
-  if (state.sends.length > 0 && state.sends[0].at <= hourAgo) state.sends = state.sends.filter((send) => send.at > hourAgo);
+  if (state.sends.length > 0 && state.sends[0].at <= hourAgo)
+    state.sends = state.sends.filter((send) => send.at > hourAgo);
   if (state.failures > 0 && state.failuresForgottenAt <= now) {
     state.failures = 0;
     state.lockedUntil = 0;
@@ -154,7 +190,13 @@ function refusal(state: AddressState, limits: IssueLimits, now: number): IssueRe
   return undefined;
 }
 
-function recordSend(state: AddressState, login: Login, code: StoredCode, limits: IssueLimits, now: number): IssueResult {
+function recordSend(
+  state: AddressState,
+  login: Login,
+  code: StoredCode,
+  limits: IssueLimits,
+  now: number,
+): IssueResult {
   login.codes.push(code);
   if (login.codes.length > limits.maxLiveCodes) login.codes.splice(0, login.codes.length - limits.maxLiveCodes);
   state.sends.push({ hash: code.hash, at: now });

@@ -61,16 +61,35 @@ export const RESTORABLE_MS = 60_000;
  */
 export abstract class OtpStore {
   /** Starts a login, ending any earlier one of the address, unless cooldown or hourly cap forbid. */
-  abstract startLogin(address: string, loginId: string, email: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult>;
+  abstract startLogin(
+    address: string,
+    loginId: string,
+    email: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult>;
 
   /** Adds a code to a live login, keeping its newest `maxLiveCodes` codes. */
-  abstract addCode(address: string, loginId: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult>;
+  abstract addCode(
+    address: string,
+    loginId: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult>;
 
   /**
    * Checks a code hash against the login's live codes, spending one attempt when it is wrong. A
    * right code ends the login, but it can be restored for a short while (`restoreLogin`).
    */
-  abstract verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult>;
+  abstract verify(
+    address: string,
+    loginId: string,
+    codeHash: string,
+    budget: FailureBudget,
+    now: number,
+  ): Promise<VerifyResult>;
 
   /**
    * Gives back a login that a right code ended, when what should have followed (recording the

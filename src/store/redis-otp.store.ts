@@ -1,4 +1,12 @@
-import { FailureBudget, IssueLimits, IssueResult, OtpStore, RESTORABLE_MS, StoredCode, VerifyResult } from './otp-store';
+import {
+  FailureBudget,
+  IssueLimits,
+  IssueResult,
+  OtpStore,
+  RESTORABLE_MS,
+  StoredCode,
+  VerifyResult,
+} from './otp-store';
 import { RedisClient } from './redis-client';
 import { ADD_CODE, DISCARD_CODE, RESTORE_LOGIN, START_LOGIN, VERIFY } from './redis-otp.scripts';
 
@@ -29,7 +37,14 @@ export class RedisOtpStore extends OtpStore {
     this.commands = redis as unknown as OtpCommands;
   }
 
-  async startLogin(address: string, loginId: string, email: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
+  async startLogin(
+    address: string,
+    loginId: string,
+    email: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult> {
     const reply = await this.commands.otpStartLogin(
       ...this.keys(address),
       loginId,
@@ -44,7 +59,13 @@ export class RedisOtpStore extends OtpStore {
     return issueResult(reply);
   }
 
-  async addCode(address: string, loginId: string, code: StoredCode, limits: IssueLimits, now: number): Promise<IssueResult> {
+  async addCode(
+    address: string,
+    loginId: string,
+    code: StoredCode,
+    limits: IssueLimits,
+    now: number,
+  ): Promise<IssueResult> {
     const reply = await this.commands.otpAddCode(
       ...this.keys(address),
       loginId,
@@ -58,7 +79,13 @@ export class RedisOtpStore extends OtpStore {
     return issueResult(reply);
   }
 
-  async verify(address: string, loginId: string, codeHash: string, budget: FailureBudget, now: number): Promise<VerifyResult> {
+  async verify(
+    address: string,
+    loginId: string,
+    codeHash: string,
+    budget: FailureBudget,
+    now: number,
+  ): Promise<VerifyResult> {
     const [outcome, first, second, third] = await this.commands.otpVerify(
       ...this.keys(address),
       loginId,
@@ -75,7 +102,12 @@ export class RedisOtpStore extends OtpStore {
       case 'verified':
         return { outcome, email: String(first) };
       case 'invalid':
-        return { outcome, email: String(third), attemptsRemaining: Number(first), addressLockedUntil: Number(second) > 0 ? Number(second) : null };
+        return {
+          outcome,
+          email: String(third),
+          attemptsRemaining: Number(first),
+          addressLockedUntil: Number(second) > 0 ? Number(second) : null,
+        };
       case 'locked':
         return { outcome, retryAt: Number(first), email: second ? String(second) : null };
       default:

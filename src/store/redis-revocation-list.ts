@@ -22,7 +22,11 @@ export class RedisRevocationList extends RevocationList {
   ) {
     super();
     this.key = `${keyPrefix}revoked-sessions`;
-    feed.subscribe(CHANNEL, (message) => this.applyMessage(message), () => this.reload());
+    feed.subscribe(
+      CHANNEL,
+      (message) => this.applyMessage(message),
+      () => this.reload(),
+    );
   }
 
   async revoke(sessionId: string, untilMs: number, now: number): Promise<void> {

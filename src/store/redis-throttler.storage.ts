@@ -28,10 +28,22 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     redis.defineCommand('throttleIncrement', { numberOfKeys: 2, lua: INCREMENT });
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const base = `${this.keyPrefix}rl:${throttlerName}:{${key}}`;
-    const command = (this.redis as unknown as { throttleIncrement(...args: (string | number)[]): Promise<number[]> }).throttleIncrement;
-    const [totalHits, windowLeftMs, blocked, blockLeftMs] = await command.call(this.redis, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration);
+    const redis = this.redis as unknown as { throttleIncrement(...args: (string | number)[]): Promise<number[]> };
+    const [totalHits, windowLeftMs, blocked, blockLeftMs] = await redis.throttleIncrement(
+      `${base}:hits`,
+      `${base}:block`,
+      ttl,
+      limit,
+      blockDuration,
+    );
     return {
       totalHits,
       timeToExpire: Math.ceil(windowLeftMs / 1000),

@@ -47,13 +47,18 @@ export class StoreStatus {
   noteOutage(reason: string): void {
     if (this.outageSince !== null || !this.redis) return;
     this.outageSince = Date.now();
-    const consequence = this.fallback === 'memory' ? 'serving from memory (REDIS_FALLBACK=memory)' : 'answering 503 (REDIS_FALLBACK=fail)';
+    const consequence =
+      this.fallback === 'memory'
+        ? 'serving from memory (REDIS_FALLBACK=memory)'
+        : 'answering 503 (REDIS_FALLBACK=fail)';
     this.logger.warn(`Redis is unreachable (${reason}); ${consequence} until it is back`);
   }
 
   private endOutage(): void {
     if (this.outageSince === null) return;
-    this.logger.log(`Redis is reachable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`);
+    this.logger.log(
+      `Redis is reachable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; using it again`,
+    );
     this.outageSince = null;
   }
 }
@@ -64,7 +69,11 @@ export class StoreStatus {
  * happens once a callback of the caller's has begun (a job run under a lock): that error is the
  * callback's own, and running the callback again on the memory implementation would repeat it.
  */
-export function withFallback<T extends object>(redisImplementation: T, memoryImplementation: T, status: StoreStatus): T {
+export function withFallback<T extends object>(
+  redisImplementation: T,
+  memoryImplementation: T,
+  status: StoreStatus,
+): T {
   return new Proxy(redisImplementation, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -81,7 +90,7 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
               : arg,
           );
           try {
-            const result = await value.apply(target, tracked);
+            const result: unknown = await (value as (...args: unknown[]) => Promise<unknown>).apply(target, tracked);
             status.noteServed();
             return result;
           } catch (error) {
@@ -89,7 +98,12 @@ export function withFallback<T extends object>(redisImplementation: T, memoryImp
             status.noteOutage((error as Error).message);
           }
         }
-        if (status.fallback === 'fail') throw new ProblemException('service_unavailable', 'The service is briefly unavailable; try again in a moment.', { retryAfterSeconds: 5 });
+        if (status.fallback === 'fail')
+          throw new ProblemException(
+            'service_unavailable',
+            'The service is briefly unavailable; try again in a moment.',
+            { retryAfterSeconds: 5 },
+          );
         const fallback = Reflect.get(memoryImplementation, property) as (...args: unknown[]) => unknown;
         return fallback.apply(memoryImplementation, args);
       };

@@ -35,7 +35,9 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
       scaleReads: 'master',
       enableAutoPipelining: true,
       // With TLS, connect by the names given: certificates name hosts, not the IPs they resolve to.
-      ...(tls ? { dnsLookup: (address: string, done: (error: null, address: string) => void) => done(null, address) } : {}),
+      ...(tls
+        ? { dnsLookup: (address: string, done: (error: null, address: string) => void) => done(null, address) }
+        : {}),
       redisOptions: { ...options, username, password: redis.password, ...(tls ? { tls: {} } : {}) },
     });
   }
@@ -49,9 +51,19 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
   if (redis.sentinel) {
     const { nodes, name, password: sentinelPassword } = redis.sentinel;
     // failoverDetector: the sentinels' +switch-master reconnects at once, not at the next error.
-    return new Redis({ ...single, sentinels: nodes, name, sentinelPassword, password: redis.password, db: redis.db, failoverDetector: true });
+    return new Redis({
+      ...single,
+      sentinels: nodes,
+      name,
+      sentinelPassword,
+      password: redis.password,
+      db: redis.db,
+      failoverDetector: true,
+    });
   }
-  return redis.url ? new Redis(redis.url, single) : new Redis({ ...single, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
+  return redis.url
+    ? new Redis(redis.url, single)
+    : new Redis({ ...single, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
 
 /** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
@@ -64,7 +76,9 @@ function redisOrMemory<T extends object>(
     provide: token,
     inject: [APP_CONFIG, RedisConnection, StoreStatus, ChangeFeed],
     useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus, feed: ChangeFeed) =>
-      redis.client ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, feed), inMemory(config), status) : inMemory(config),
+      redis.client
+        ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, feed), inMemory(config), status)
+        : inMemory(config),
   };
 }
 
@@ -82,7 +96,11 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
         const subscriber = client?.duplicate() ?? null;
         subscriber?.on('error', () => undefined); // the command connection reports outages
         // quit() ends the connection but not a Sentinel client's failover subscriptions; disconnect() does.
-        const close = (connection: RedisClient | null) => connection?.quit().catch(() => undefined).finally(() => connection.disconnect());
+        const close = (connection: RedisClient | null) =>
+          connection
+            ?.quit()
+            .catch(() => undefined)
+            .finally(() => connection.disconnect());
         return { client, subscriber, onApplicationShutdown: () => Promise.all([close(client), close(subscriber)]) };
       },
     },
@@ -90,17 +108,35 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
       provide: ChangeFeed,
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) =>
-        redis.client ? new RedisChangeFeed(redis.client, redis.subscriber!, config.redis!.keyPrefix) : new LocalChangeFeed(),
+        redis.client
+          ? new RedisChangeFeed(redis.client, redis.subscriber!, config.redis!.keyPrefix)
+          : new LocalChangeFeed(),
     },
     {
       provide: StoreStatus,
       inject: [APP_CONFIG, RedisConnection],
       useFactory: (config: AppConfig, redis: RedisConnection) => new StoreStatus(redis.client, config.redisFallback),
     },
-    redisOrMemory<OtpStore>(OtpStore, (redis, prefix) => new RedisOtpStore(redis, prefix), (config) => new MemoryOtpStore(config.memoryStoreMaxEntries)),
-    redisOrMemory<ThrottlerStorage>(RATE_LIMIT_STORAGE, (redis, prefix) => new RedisThrottlerStorage(redis, prefix), () => new ThrottlerStorageService()),
-    redisOrMemory<RevocationList>(RevocationList, (redis, prefix, feed) => new RedisRevocationList(redis, feed, prefix), () => new MemoryRevocationList()),
-    redisOrMemory<JobLock>(JobLock, (redis, prefix) => new RedisJobLock(redis, prefix), () => new MemoryJobLock()),
+    redisOrMemory<OtpStore>(
+      OtpStore,
+      (redis, prefix) => new RedisOtpStore(redis, prefix),
+      (config) => new MemoryOtpStore(config.memoryStoreMaxEntries),
+    ),
+    redisOrMemory<ThrottlerStorage>(
+      RATE_LIMIT_STORAGE,
+      (redis, prefix) => new RedisThrottlerStorage(redis, prefix),
+      () => new ThrottlerStorageService(),
+    ),
+    redisOrMemory<RevocationList>(
+      RevocationList,
+      (redis, prefix, feed) => new RedisRevocationList(redis, feed, prefix),
+      () => new MemoryRevocationList(),
+    ),
+    redisOrMemory<JobLock>(
+      JobLock,
+      (redis, prefix) => new RedisJobLock(redis, prefix),
+      () => new MemoryJobLock(),
+    ),
   ],
   exports: [OtpStore, RATE_LIMIT_STORAGE, RevocationList, JobLock, StoreStatus, ChangeFeed],
 })

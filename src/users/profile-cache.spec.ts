@@ -1,4 +1,4 @@
-import { ChangeFeed, LocalChangeFeed } from '../store/change-feed';
+import { LocalChangeFeed } from '../store/change-feed';
 import { ProfileCache } from './profile-cache';
 import { User } from './user.entity';
 
@@ -19,7 +19,11 @@ class ControlledFeed extends LocalChangeFeed {
   override get inSync(): boolean {
     return this.synced;
   }
-  override subscribe(channel: string, onMessage: (message: string) => void, onResync: () => Promise<void> | void): void {
+  override subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onResync: () => Promise<void> | void,
+  ): void {
     super.subscribe(channel, onMessage, onResync);
     this.resyncs.push(onResync);
   }
@@ -93,7 +97,7 @@ describe('ProfileCache', () => {
   it('keeps an entry at most a minute, and at most its size in entries', async () => {
     const rows = new Map(['a', 'b', 'c'].map((id) => [id, user(id, id)]));
     const { loads, load } = counting(rows);
-    const cache = new ProfileCache(new LocalChangeFeed() as ChangeFeed, 2);
+    const cache = new ProfileCache(new LocalChangeFeed(), 2);
     for (const id of ['a', 'b', 'c']) await cache.read(id, load(id), 0);
     await cache.read('a', load('a'), 0);
     expect(loads.count).toBe(4);

@@ -23,7 +23,11 @@ export class ProfileCache {
     maxEntries = MAX_ENTRIES,
   ) {
     this.users = new ExpiringCache(maxEntries);
-    feed.subscribe(CHANNEL, (userId) => this.forget(userId), () => this.forgetAll());
+    feed.subscribe(
+      CHANNEL,
+      (userId) => this.forget(userId),
+      () => this.forgetAll(),
+    );
   }
 
   async read(userId: string, load: () => Promise<User | null>, now = Date.now()): Promise<User | null> {
@@ -32,7 +36,8 @@ export class ProfileCache {
     if (cached) return cached;
     const invalidationsBefore = this.invalidations;
     const user = await load();
-    if (user && this.invalidations === invalidationsBefore && this.feed.inSync) this.users.set(user.id, user, now + MAX_AGE_MS);
+    if (user && this.invalidations === invalidationsBefore && this.feed.inSync)
+      this.users.set(user.id, user, now + MAX_AGE_MS);
     return user;
   }
 

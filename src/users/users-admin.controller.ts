@@ -13,7 +13,10 @@ export class UsersAdminController {
 
   @Get()
   @RequireAccess({ roles: ['admin'], scopes: ['users:read'] })
-  @ApiOperation({ summary: 'List users', description: 'Admins, or service tokens with scope `users:read`. Newest first, keyset-paginated.' })
+  @ApiOperation({
+    summary: 'List users',
+    description: 'Admins, or service tokens with scope `users:read`. Newest first, keyset-paginated.',
+  })
   @ApiRestricted()
   @ApiOkResponse({ type: UserPageResponse })
   @ApiProblems('validation_failed')

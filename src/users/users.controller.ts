@@ -24,7 +24,10 @@ export class UsersController {
 
   @Patch()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Update the signed-in user’s profile', description: 'Only the fields sent change; null clears one.' })
+  @ApiOperation({
+    summary: 'Update the signed-in user’s profile',
+    description: 'Only the fields sent change; null clears one.',
+  })
   @ApiSignedIn()
   @ApiJsonBody(UpdateProfileDto)
   @ApiOkResponse({ type: ProfileResponse })

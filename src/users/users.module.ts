@@ -10,7 +10,11 @@ import { UsersService } from './users.service';
 @Module({
   imports: [StoreModule],
   controllers: [UsersController, UsersAdminController],
-  providers: [UsersService, UsersRepository, { provide: ProfileCache, inject: [ChangeFeed], useFactory: (feed: ChangeFeed) => new ProfileCache(feed) }],
+  providers: [
+    UsersService,
+    UsersRepository,
+    { provide: ProfileCache, inject: [ChangeFeed], useFactory: (feed: ChangeFeed) => new ProfileCache(feed) },
+  ],
   exports: [UsersService, UsersRepository],
 })
 export class UsersModule {}

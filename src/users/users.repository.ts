@@ -42,7 +42,15 @@ export class UsersRepository {
       .createQueryBuilder()
       .insert()
       .into(User)
-      .values({ id: randomUUID(), email, name: null, lastSubmittedFormData: null, createdAt: at, updatedAt: at, lastLoginAt: at })
+      .values({
+        id: randomUUID(),
+        email,
+        name: null,
+        lastSubmittedFormData: null,
+        createdAt: at,
+        updatedAt: at,
+        lastLoginAt: at,
+      })
       .orUpdate(['last_login_at', 'updated_at'], ['email'])
       .updateEntity(false)
       .execute();
@@ -50,11 +58,25 @@ export class UsersRepository {
   }
 
   /** Newest first; keyset on (created_at, id). */
-  page(emailPrefix: string | undefined, after: { createdAt: Date; id: string } | undefined, limit: number): Promise<User[]> {
-    const query = this.dataSource.manager.createQueryBuilder(User, 'user').orderBy('user.created_at', 'DESC').addOrderBy('user.id', 'DESC').take(limit);
-    if (emailPrefix) query.andWhere("user.email LIKE :prefix ESCAPE '\\'", { prefix: `${emailPrefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%` });
+  page(
+    emailPrefix: string | undefined,
+    after: { createdAt: Date; id: string } | undefined,
+    limit: number,
+  ): Promise<User[]> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(User, 'user')
+      .orderBy('user.created_at', 'DESC')
+      .addOrderBy('user.id', 'DESC')
+      .take(limit);
+    if (emailPrefix)
+      query.andWhere("user.email LIKE :prefix ESCAPE '\\'", {
+        prefix: `${emailPrefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`,
+      });
     if (after) {
-      query.andWhere('(user.created_at < :createdAt OR (user.created_at = :createdAt AND user.id < :id))', { createdAt: after.createdAt, id: after.id });
+      query.andWhere('(user.created_at < :createdAt OR (user.created_at = :createdAt AND user.id < :id))', {
+        createdAt: after.createdAt,
+        id: after.id,
+      });
     }
     return query.getMany();
   }
@@ -66,7 +88,11 @@ export class UsersRepository {
     return row ? userFromRow(row) : null;
   }
 
-  async updateProfile(id: string, changes: { name?: string | null; lastSubmittedFormData?: FormData | null }, at: Date): Promise<User | null> {
+  async updateProfile(
+    id: string,
+    changes: { name?: string | null; lastSubmittedFormData?: FormData | null },
+    at: Date,
+  ): Promise<User | null> {
     await this.dataSource.manager.update(User, { id }, { ...changes, updatedAt: at } as QueryDeepPartialEntity<User>);
     return this.findById(id);
   }

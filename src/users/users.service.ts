@@ -44,10 +44,17 @@ export class UsersService {
   async listForAdmin(query: UsersQueryDto): Promise<{ items: UserView[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const position = decodeCursor(query.cursor, USERS_CURSOR) as [string, string] | undefined;
-    const users = await this.users.page(query.email, position && { createdAt: new Date(position[0]), id: position[1] }, limit + 1);
+    const users = await this.users.page(
+      query.email,
+      position && { createdAt: new Date(position[0]), id: position[1] },
+      limit + 1,
+    );
     const items = users.slice(0, limit);
     const last = items[items.length - 1];
-    return { items: items.map(userView), nextCursor: users.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+    return {
+      items: items.map(userView),
+      nextCursor: users.length > limit ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
+    };
   }
 
   findById(userId: string): Promise<User | null> {
@@ -58,7 +65,10 @@ export class UsersService {
     return profileView(await this.existing(this.findById(userId)));
   }
 
-  async updateProfile(userId: string, changes: { name?: string | null; lastSubmittedFormData?: FormData | null }): Promise<ProfileView> {
+  async updateProfile(
+    userId: string,
+    changes: { name?: string | null; lastSubmittedFormData?: FormData | null },
+  ): Promise<ProfileView> {
     const user = await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now())));
     await this.profiles.changed(userId);
     return profileView(user);

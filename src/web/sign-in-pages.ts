@@ -33,7 +33,9 @@ interface Messages {
 /** What each page shows; the controller only handles HTTP, cookies and CSRF. */
 @Injectable()
 export class SignInPages {
-  private readonly assets = new Map(['app.css', 'app.js'].map((name) => [name, readFileSync(join(ASSETS_DIR, name), 'utf8')]));
+  private readonly assets = new Map(
+    ['app.css', 'app.js'].map((name) => [name, readFileSync(join(ASSETS_DIR, name), 'utf8')]),
+  );
 
   constructor(
     private readonly views: Views,
@@ -54,7 +56,12 @@ export class SignInPages {
 
   /** The code form again, after a refusal, for a login whose ticket is not at hand. */
   codeAgain(csrf: string, email: string, sessionId: string, messages: Messages, resendAvailableAt = ''): string {
-    return this.code(csrf, email, { sessionId, resendAvailableAt, expiresAt: '', codeLength: this.config.otp.length }, messages);
+    return this.code(
+      csrf,
+      email,
+      { sessionId, resendAvailableAt, expiresAt: '', codeLength: this.config.otp.length },
+      messages,
+    );
   }
 
   linkConfirmation(csrf: string, sessionId: string, code: string): string {
@@ -73,11 +80,23 @@ export class SignInPages {
     const session = await this.session(sessionToken);
     const user = session && (await this.users.findById(session.userId));
     if (!session || !user) return null;
-    const [activity, sessions] = await Promise.all([this.audit.recentActivity(user.id), this.sessions.listLive(user.id)]);
+    const [activity, sessions] = await Promise.all([
+      this.audit.recentActivity(user.id),
+      this.sessions.listLive(user.id),
+    ]);
     return this.views.render('dashboard', 'Your account', {
       csrf,
-      user: { ...user, lastLoginAt: user.lastLoginAt?.toISOString(), lastLoginAtText: user.lastLoginAt ? `${WHEN.format(user.lastLoginAt)} UTC` : '—' },
-      activity: activity.map((event) => ({ label: ACTIVITY_LABELS[event.type] ?? event.type, at: event.at, atText: `${WHEN.format(new Date(event.at))} UTC`, ip: event.ip })),
+      user: {
+        ...user,
+        lastLoginAt: user.lastLoginAt?.toISOString(),
+        lastLoginAtText: user.lastLoginAt ? `${WHEN.format(user.lastLoginAt)} UTC` : '—',
+      },
+      activity: activity.map((event) => ({
+        label: ACTIVITY_LABELS[event.type] ?? event.type,
+        at: event.at,
+        atText: `${WHEN.format(new Date(event.at))} UTC`,
+        ip: event.ip,
+      })),
       sessions: sessions.map((live) => ({
         userAgent: describeAgent(live.userAgent),
         ip: live.ip,
@@ -110,7 +129,9 @@ export class SignInPages {
   explain(error: unknown): string {
     if (!(error instanceof ProblemException)) return 'Something went wrong on our side. Try again in a moment.';
     const retry = error.options.retryAfterSeconds;
-    const wait = retry ? ` Try again in ${retry >= 120 ? `${Math.ceil(retry / 60)} minutes` : `${Math.ceil(retry)} seconds`}.` : '';
+    const wait = retry
+      ? ` Try again in ${retry >= 120 ? `${Math.ceil(retry / 60)} minutes` : `${Math.ceil(retry)} seconds`}.`
+      : '';
     switch (error.code) {
       case 'otp_expired':
         return 'That code has expired or was already used. Ask for a new one below.';
@@ -139,6 +160,8 @@ export class SignInPages {
 function describeAgent(userAgent: string | null): string {
   if (!userAgent) return 'Unknown device';
   const browser = /(Edg|Firefox|Chrome|Safari)\/[\d.]+/.exec(userAgent)?.[1]?.replace('Edg', 'Edge') ?? 'Browser';
-  const system = /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS') ?? 'unknown system';
+  const system =
+    /(Windows|Mac OS X|Android|iPhone|iPad|Linux)/.exec(userAgent)?.[1]?.replace('Mac OS X', 'macOS') ??
+    'unknown system';
   return `${browser} on ${system}`;
 }

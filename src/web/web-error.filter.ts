@@ -17,12 +17,21 @@ export class WebErrorFilter implements ExceptionFilter {
     const problem = toProblem(error);
     if (problem.unexpected) {
       const requestId = host.switchToHttp().getRequest<FastifyRequest>().id;
-      this.logger.error({ msg: `page failed: ${(error as Error)?.message}`, requestId, stack: (error as Error)?.stack });
+      this.logger.error({
+        msg: `page failed: ${(error as Error)?.message}`,
+        requestId,
+        stack: (error as Error)?.stack,
+      });
     }
     const heading = HEADINGS[problem.status] ?? (problem.status >= 500 ? 'Something went wrong' : 'That did not work');
     const message = problem.status === 429 ? this.pages.explain(error) : String(problem.body.detail);
     const headers = { ...problem.headers };
     delete headers['www-authenticate'];
-    reply.status(problem.status).headers(headers).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(this.pages.error(heading, message));
+    reply
+      .status(problem.status)
+      .headers(headers)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(this.pages.error(heading, message));
   }
 }

@@ -44,7 +44,12 @@ export class WebController {
   async requestCode(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const csrf = this.checkedCsrf(request, reply, form);
     const email = normalizeEmail(text(form.email)) as string;
-    if (!this.pages.isEmailAddress(email)) return this.send(reply, 400, this.pages.login(csrf, { email, error: 'Enter a valid email address, like ada@example.com.' }));
+    if (!this.pages.isEmailAddress(email))
+      return this.send(
+        reply,
+        400,
+        this.pages.login(csrf, { email, error: 'Enter a valid email address, like ada@example.com.' }),
+      );
     try {
       const ticket = await this.otp.requestCode(email, clientContextOf(request));
       this.send(reply, 200, this.pages.code(csrf, email, ticket));
@@ -61,11 +66,20 @@ export class WebController {
     const sessionId = text(form.sessionId);
     try {
       const ticket = await this.otp.resendCode(sessionId, clientContextOf(request));
-      this.send(reply, 200, this.pages.code(csrf, email, ticket, { notice: 'We sent you a new code. The one before still works too.' }));
+      this.send(
+        reply,
+        200,
+        this.pages.code(csrf, email, ticket, { notice: 'We sent you a new code. The one before still works too.' }),
+      );
     } catch (error) {
       if (error instanceof ProblemException && error.code === 'otp_resend_too_soon') {
-        const resendAvailableAt = String(error.options.extras?.resendAvailableAt ?? '');
-        return this.send(reply, 429, this.pages.codeAgain(csrf, email, sessionId, { error: this.pages.explain(error) }, resendAvailableAt));
+        const resendAvailableAt =
+          typeof error.options.extras?.resendAvailableAt === 'string' ? error.options.extras.resendAvailableAt : '';
+        return this.send(
+          reply,
+          429,
+          this.pages.codeAgain(csrf, email, sessionId, { error: this.pages.explain(error) }, resendAvailableAt),
+        );
       }
       this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
@@ -79,8 +93,17 @@ export class WebController {
 
   /** The mail's link: shows a confirmation and consumes nothing, so link scanners burn no code. */
   @Get('login/link')
-  link(@Query('session') sessionId: unknown, @Query('code') code: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.send(reply, 200, this.pages.linkConfirmation(this.cookies.csrfToken(request, reply), text(sessionId), text(code)));
+  link(
+    @Query('session') sessionId: unknown,
+    @Query('code') code: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    this.send(
+      reply,
+      200,
+      this.pages.linkConfirmation(this.cookies.csrfToken(request, reply), text(sessionId), text(code)),
+    );
   }
 
   @Post('login/link')
@@ -119,12 +142,18 @@ export class WebController {
 
   @Get('assets/app.css')
   stylesheet(@Res() reply: FastifyReply) {
-    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(this.pages.asset('app.css'));
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(this.pages.asset('app.css'));
   }
 
   @Get('assets/app.js')
   script(@Res() reply: FastifyReply) {
-    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(this.pages.asset('app.js'));
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(this.pages.asset('app.js'));
   }
 
   private async signIn(form: Form, request: FastifyRequest, reply: FastifyReply) {
@@ -134,7 +163,11 @@ export class WebController {
     const code = text(form.code).replace(/[\s-]/g, '');
     const codeLength = this.config.otp.length;
     if (code.length !== codeLength || !/^\d+$/.test(code)) {
-      return this.send(reply, 400, this.pages.codeAgain(csrf, email, sessionId, { error: `Enter the ${codeLength}-digit code from the email.` }));
+      return this.send(
+        reply,
+        400,
+        this.pages.codeAgain(csrf, email, sessionId, { error: `Enter the ${codeLength}-digit code from the email.` }),
+      );
     }
     try {
       const signedIn = await this.otp.verifyCode(sessionId, code, clientContextOf(request));
@@ -143,7 +176,13 @@ export class WebController {
     } catch (error) {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;
       if (typeof attemptsRemaining === 'number' && attemptsRemaining > 0) {
-        return this.send(reply, 401, this.pages.codeAgain(csrf, email, sessionId, { error: `That code is not right. ${attemptsRemaining} ${attemptsRemaining === 1 ? 'attempt' : 'attempts'} left.` }));
+        return this.send(
+          reply,
+          401,
+          this.pages.codeAgain(csrf, email, sessionId, {
+            error: `That code is not right. ${attemptsRemaining} ${attemptsRemaining === 1 ? 'attempt' : 'attempts'} left.`,
+          }),
+        );
       }
       this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
@@ -158,13 +197,20 @@ export class WebController {
   /** The page's CSRF token once the posted form proved to be ours; otherwise 403 and nothing done. */
   private checkedCsrf(request: FastifyRequest, reply: FastifyReply, form: Form): string {
     if (!this.cookies.isSameSiteForm(request, form?._csrf)) {
-      throw new ProblemException('forbidden', 'This form expired or came from another site. Reload the page and try again.');
+      throw new ProblemException(
+        'forbidden',
+        'This form expired or came from another site. Reload the page and try again.',
+      );
     }
     return this.cookies.csrfToken(request, reply);
   }
 
   private send(reply: FastifyReply, status: number, html: string): void {
-    reply.status(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+    reply
+      .status(status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(html);
   }
 }
 

@@ -3,17 +3,34 @@ import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
 
-const send = (app: TestApp, email: string, headers: Record<string, string> = {}) => app.request('POST', '/api/v1/auth/otp', { json: { email }, headers });
-const resend = (app: TestApp, sessionId: string) => app.request('POST', '/api/v1/auth/otp/resend', { json: { sessionId } });
-const verify = (app: TestApp, sessionId: string, code: string) => app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
+const send = (app: TestApp, email: string, headers: Record<string, string> = {}) =>
+  app.request('POST', '/api/v1/auth/otp', { json: { email }, headers });
+const resend = (app: TestApp, sessionId: string) =>
+  app.request('POST', '/api/v1/auth/otp/resend', { json: { sessionId } });
+const verify = (app: TestApp, sessionId: string, code: string) =>
+  app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
 const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
 
-async function auditEvents(app: TestApp, where: string, parameters: unknown[]): Promise<{ type: string; email: string | null; ip: string; details: any }[]> {
-  const rows = await app.app.get(DataSource).query(`SELECT type, email, ip, details FROM audit_events WHERE ${where} ORDER BY id`, parameters);
-  return rows.map((row: { details: unknown }) => ({ ...row, details: typeof row.details === 'string' ? JSON.parse(row.details) : row.details }));
+async function auditEvents(
+  app: TestApp,
+  where: string,
+  parameters: unknown[],
+): Promise<{ type: string; email: string | null; ip: string; details: any }[]> {
+  const rows = await app.app
+    .get(DataSource)
+    .query(`SELECT type, email, ip, details FROM audit_events WHERE ${where} ORDER BY id`, parameters);
+  return rows.map((row: { details: unknown }) => ({
+    ...row,
+    details: typeof row.details === 'string' ? JSON.parse(row.details) : row.details,
+  }));
 }
 
-function expectRetryAfter(response: { status: number; headers: Headers; body: any }, code: string, min: number, max: number) {
+function expectRetryAfter(
+  response: { status: number; headers: Headers; body: any },
+  code: string,
+  min: number,
+  max: number,
+) {
   expect(response.status).toBe(429);
   expect(response.body.code).toBe(code);
   const retryAfter = Number(response.headers.get('retry-after'));
@@ -41,14 +58,19 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
         expectRetryAfter(await resend(cooling, sessionId), 'otp_resend_too_soon', 55, 60);
         expectRetryAfter(await send(cooling, email), 'otp_resend_too_soon', 55, 60);
         const hits = await auditEvents(cooling, `type = 'rate_limit.hit'`, []);
-        expect(hits).toEqual([expect.objectContaining({ email, details: expect.objectContaining({ scope: 'address-cooldown' }) })]);
+        expect(hits).toEqual([
+          expect.objectContaining({ email, details: expect.objectContaining({ scope: 'address-cooldown' }) }),
+        ]);
       } finally {
         await cooling.close();
       }
     });
 
     it('caps codes per address per hour', async () => {
-      const app2 = await startTestApp({ backend: 'postgres-redis', env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_MAX_PER_HOUR: '2' } });
+      const app2 = await startTestApp({
+        backend: 'postgres-redis',
+        env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_MAX_PER_HOUR: '2' },
+      });
       try {
         const email = uniqueEmail('hourly');
         await requestCode(app2, email);
@@ -64,8 +86,14 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
     it('locks the address for 15 minutes after its failure budget, across logins, and mails it no code meanwhile', async () => {
       const email = uniqueEmail('budget');
       const first = await requestCode(app, email);
-      expect((await verify(app, first.sessionId, wrong(first.code))).body).toMatchObject({ code: 'otp_invalid', attemptsRemaining: 4 });
-      expect((await verify(app, first.sessionId, wrong(first.code))).body).toMatchObject({ code: 'otp_invalid', attemptsRemaining: 3 });
+      expect((await verify(app, first.sessionId, wrong(first.code))).body).toMatchObject({
+        code: 'otp_invalid',
+        attemptsRemaining: 4,
+      });
+      expect((await verify(app, first.sessionId, wrong(first.code))).body).toMatchObject({
+        code: 'otp_invalid',
+        attemptsRemaining: 3,
+      });
       const third = await verify(app, first.sessionId, wrong(first.code));
       expect(third.body).toMatchObject({ code: 'otp_invalid', attemptsRemaining: 2 });
 
@@ -74,7 +102,15 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       expectRetryAfter(await send(app, email), 'rate_limited', 895, 900);
       expect(app.sink.messagesTo(email)).toHaveLength(mailed);
       const types = (await auditEvents(app, 'email = $1', [email])).map((event) => event.type);
-      expect(types).toEqual(['otp.requested', 'otp.sent', 'otp.failed', 'otp.failed', 'otp.failed', 'otp.locked', 'rate_limit.hit']);
+      expect(types).toEqual([
+        'otp.requested',
+        'otp.sent',
+        'otp.failed',
+        'otp.failed',
+        'otp.failed',
+        'otp.locked',
+        'rate_limit.hit',
+      ]);
     });
 
     it('resets the failure budget on a successful sign-in', async () => {
@@ -92,7 +128,10 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
 
   describe('per-IP limit', () => {
     it('shares one budget across the OTP endpoints, answers 429 with Retry-After and audits it once', async () => {
-      const app = await startTestApp({ backend: 'postgres-redis', env: { RATE_LIMIT_PER_IP_PER_MINUTE: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' } });
+      const app = await startTestApp({
+        backend: 'postgres-redis',
+        env: { RATE_LIMIT_PER_IP_PER_MINUTE: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' },
+      });
       try {
         const { sessionId } = await requestCode(app, uniqueEmail('ip'));
         expect((await resend(app, sessionId)).status).toBe(202);
@@ -113,15 +152,20 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       const direct = await startTestApp({ backend: 'postgres-redis', env: { RATE_LIMIT_PER_IP_PER_MINUTE: '2' } });
       try {
         const statuses = [];
-        for (let i = 0; i < 3; i++) statuses.push((await send(direct, uniqueEmail('xff'), { 'x-forwarded-for': `198.51.100.${i}` })).status);
+        for (let i = 0; i < 3; i++)
+          statuses.push((await send(direct, uniqueEmail('xff'), { 'x-forwarded-for': `198.51.100.${i}` })).status);
         expect(statuses).toEqual([202, 202, 429]);
       } finally {
         await direct.close();
       }
-      const proxied = await startTestApp({ backend: 'postgres-redis', env: { RATE_LIMIT_PER_IP_PER_MINUTE: '2', TRUST_PROXY: '1' } });
+      const proxied = await startTestApp({
+        backend: 'postgres-redis',
+        env: { RATE_LIMIT_PER_IP_PER_MINUTE: '2', TRUST_PROXY: '1' },
+      });
       try {
         const statuses = [];
-        for (let i = 0; i < 3; i++) statuses.push((await send(proxied, uniqueEmail('xff'), { 'x-forwarded-for': `198.51.100.${i}` })).status);
+        for (let i = 0; i < 3; i++)
+          statuses.push((await send(proxied, uniqueEmail('xff'), { 'x-forwarded-for': `198.51.100.${i}` })).status);
         expect(statuses).toEqual([202, 202, 202]);
         const ips = (await auditEvents(proxied, `type = 'otp.sent'`, [])).map((event) => event.ip);
         expect(ips).toEqual(['198.51.100.0', '198.51.100.1', '198.51.100.2']);
@@ -137,7 +181,12 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
     beforeAll(async () => {
       a = await startTestApp({
         backend: 'postgres-redis',
-        env: { RATE_LIMIT_PER_IP_PER_MINUTE: '1000', OTP_MAX_ATTEMPTS: '100', OTP_MAX_FAILED_PER_ADDRESS: '100', OTP_RESEND_COOLDOWN_SECONDS: '60' },
+        env: {
+          RATE_LIMIT_PER_IP_PER_MINUTE: '1000',
+          OTP_MAX_ATTEMPTS: '100',
+          OTP_MAX_FAILED_PER_ADDRESS: '100',
+          OTP_RESEND_COOLDOWN_SECONDS: '60',
+        },
       });
       b = await startTestApp({ backend: 'postgres-redis', sameDeploymentAs: a, sink: a.sink });
     });
@@ -167,7 +216,9 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
 
     it('counts 50 concurrent wrong codes split across both exactly', async () => {
       const { sessionId, code } = await requestCode(a, uniqueEmail('count'));
-      const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => verify(i % 2 ? a : b, sessionId, wrong(code))));
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => verify(i % 2 ? a : b, sessionId, wrong(code))),
+      );
       const remaining = responses.map((response) => response.body.attemptsRemaining).sort((x, y) => x - y);
       expect(remaining).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
       expect((await verify(b, sessionId, code)).status).toBe(200);
@@ -190,7 +241,10 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
   describe('enumeration resistance', () => {
     let app: TestApp;
     beforeAll(async () => {
-      app = await startTestApp({ backend: 'postgres-redis', env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_MAX_PER_HOUR: '1000' } });
+      app = await startTestApp({
+        backend: 'postgres-redis',
+        env: { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_MAX_PER_HOUR: '1000' },
+      });
     });
     afterAll(() => app?.close());
 
@@ -206,7 +260,15 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       const shapes = new Set<string>();
       for (let i = 0; i < 40; i++) {
         const pair = { known: 0, unknown: 0 };
-        for (const [kind, email] of (i % 2 ? [['known', known.email], ['unknown', unknown()]] : [['unknown', unknown()], ['known', known.email]]) as [keyof typeof pair, string][]) {
+        for (const [kind, email] of (i % 2
+          ? [
+              ['known', known.email],
+              ['unknown', unknown()],
+            ]
+          : [
+              ['unknown', unknown()],
+              ['known', known.email],
+            ]) as [keyof typeof pair, string][]) {
           const started = process.hrtime.bigint();
           const response = await send(app, email);
           pair[kind] = Number(process.hrtime.bigint() - started) / 1e6;
@@ -225,7 +287,10 @@ describeWith(['postgres', 'redis'], 'abuse resistance on PostgreSQL + Redis', ()
       const known = await signIn(app);
       const forKnown = await requestCode(app, known.email);
       const forUnknown = await requestCode(app, uniqueEmail('nobody'));
-      const [a, b] = await Promise.all([verify(app, forKnown.sessionId, wrong(forKnown.code)), verify(app, forUnknown.sessionId, wrong(forUnknown.code))]);
+      const [a, b] = await Promise.all([
+        verify(app, forKnown.sessionId, wrong(forKnown.code)),
+        verify(app, forUnknown.sessionId, wrong(forUnknown.code)),
+      ]);
       expect(a.status).toBe(b.status);
       expect(a.body.code).toBe(b.body.code);
       expect(Object.keys(a.body).sort()).toEqual(Object.keys(b.body).sort());

@@ -15,7 +15,11 @@ const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 function cli(app: TestApp, ...args: string[]) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: mkdtempSync(join(tmpdir(), 'cli-')), env: { PATH: process.env.PATH, ...app.env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: mkdtempSync(join(tmpdir(), 'cli-')),
+    env: { PATH: process.env.PATH, ...app.env },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
 }
 
@@ -31,14 +35,21 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
   let user: { accessToken: string; refreshToken: string; email: string; user: { id: string } };
   const secrets: string[] = [];
 
-  const audit = (query: string, token = admin.accessToken) => app.request('GET', `/api/v1/admin/audit${query}`, { headers: bearer(token) });
+  const audit = (query: string, token = admin.accessToken) =>
+    app.request('GET', `/api/v1/admin/audit${query}`, { headers: bearer(token) });
   const sql = (text: string, parameters: unknown[] = []) => app.app.get(DataSource).query(text, parameters);
   const seal = () => app.app.get(AuditChainService).sealPending();
 
   beforeAll(async () => {
     app = await startTestApp({
       backend: 'postgres-redis',
-      env: { ADMIN_EMAILS: ADMIN, JWT_REFRESH_GRACE_SECONDS: '0', OTP_MAX_ATTEMPTS: '2', OTP_RESEND_COOLDOWN_SECONDS: '30', OTP_TTL_SECONDS: '1' },
+      env: {
+        ADMIN_EMAILS: ADMIN,
+        JWT_REFRESH_GRACE_SECONDS: '0',
+        OTP_MAX_ATTEMPTS: '2',
+        OTP_RESEND_COOLDOWN_SECONDS: '30',
+        OTP_TTL_SECONDS: '1',
+      },
     });
     admin = await signIn(app, ADMIN);
     user = await signIn(app);
@@ -60,7 +71,9 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     app.sink.mode = 'accept';
 
     const session = await signIn(app);
-    const refreshed = await app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: session.refreshToken } });
+    const refreshed = await app.request('POST', '/api/v1/auth/refresh', {
+      json: { refreshToken: session.refreshToken },
+    });
     secrets.push(session.refreshToken, refreshed.body.refreshToken, refreshed.body.accessToken);
     await app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: session.refreshToken } }); // reuse
 
@@ -74,14 +87,30 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
       expect(response.status).toBe(200);
       expect({ type, found: response.body.items.length > 0 }).toEqual({ type, found: true });
       for (const event of response.body.items) {
-        expect(Object.keys(event).sort()).toEqual(['at', 'details', 'email', 'id', 'ip', 'requestId', 'sessionId', 'type', 'userAgent', 'userId']);
+        expect(Object.keys(event).sort()).toEqual([
+          'at',
+          'details',
+          'email',
+          'id',
+          'ip',
+          'requestId',
+          'sessionId',
+          'type',
+          'userAgent',
+          'userId',
+        ]);
         expect(event.type).toBe(type);
         expect(new Date(event.at).toISOString()).toBe(event.at);
         if (type !== 'otp.cleanup') expect(event).toMatchObject({ ip: '127.0.0.1', requestId: expect.any(String) });
       }
     }
     const verified = (await audit(`?type=session.created&userId=${session.user.id}`)).body.items[0];
-    expect(verified).toMatchObject({ userId: session.user.id, email: session.email, sessionId: expect.any(String), details: { method: 'otp' } });
+    expect(verified).toMatchObject({
+      userId: session.user.id,
+      email: session.email,
+      sessionId: expect.any(String),
+      details: { method: 'otp' },
+    });
 
     const everything = await app.request('GET', '/api/v1/admin/audit/export', { headers: bearer(admin.accessToken) });
     for (const secret of secrets) expect(everything.text).not.toContain(secret);
@@ -114,61 +143,98 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     const service = serviceToken(app, 'audit:read');
     await audit('?type=otp.sent&limit=3', service);
     const reads = (await audit('?type=admin.audit_read&limit=5')).body.items;
-    expect(reads.some((event: { details: Record<string, unknown> }) => event.details.reader === 'service:tests' && event.details.type === 'otp.sent')).toBe(true);
+    expect(
+      reads.some(
+        (event: { details: Record<string, unknown> }) =>
+          event.details.reader === 'service:tests' && event.details.type === 'otp.sent',
+      ),
+    ).toBe(true);
   });
 
   it('pages newest first over every event exactly once while new events arrive', async () => {
     const email = uniqueEmail('paging');
-    await sql(`INSERT INTO audit_events (at, type, email, details) SELECT now(), 'otp.requested', $1, '{}' FROM generate_series(1, 23)`, [email]);
-    const before: string[] = (await audit(`?email=${email}&limit=500`)).body.items.map((event: { id: string }) => event.id);
+    await sql(
+      `INSERT INTO audit_events (at, type, email, details) SELECT now(), 'otp.requested', $1, '{}' FROM generate_series(1, 23)`,
+      [email],
+    );
+    const before: string[] = (await audit(`?email=${email}&limit=500`)).body.items.map(
+      (event: { id: string }) => event.id,
+    );
     expect(before).toHaveLength(23);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await audit(`?email=${email}&limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await audit(
+        `?email=${email}&limit=5${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((event) => event.id));
-      await sql(`INSERT INTO audit_events (at, type, email, details) VALUES (now(), 'otp.requested', $1, '{}')`, [email]);
+      await sql(`INSERT INTO audit_events (at, type, email, details) VALUES (now(), 'otp.requested', $1, '{}')`, [
+        email,
+      ]);
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(before);
     expect([...seen].sort((a, b) => Number(b) - Number(a))).toEqual(seen);
   });
 
-  it.each(['?limit=0', '?limit=501', '?limit=ten', '?since=yesterday', '?until=2026-13-01T00:00:00Z', '?type=otp.unknown', '?userId=42', '?email=not-an-address', '?cursor=garbage', '?sort=asc'])(
-    'refuses the malformed query %s with 400',
-    async (query) => {
-      const response = await audit(query);
-      expect(response.status).toBe(400);
-      expect(response.body.code).toBe('validation_failed');
-    },
-  );
+  it.each([
+    '?limit=0',
+    '?limit=501',
+    '?limit=ten',
+    '?since=yesterday',
+    '?until=2026-13-01T00:00:00Z',
+    '?type=otp.unknown',
+    '?userId=42',
+    '?email=not-an-address',
+    '?cursor=garbage',
+    '?sort=asc',
+  ])('refuses the malformed query %s with 400', async (query) => {
+    const response = await audit(query);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('validation_failed');
+  });
 
   it('filters by time', async () => {
     const now = Date.now();
-    const inWindow = await audit(`?since=${new Date(now - 3_600_000).toISOString()}&until=${new Date(now + 60_000).toISOString()}&limit=5`);
+    const inWindow = await audit(
+      `?since=${new Date(now - 3_600_000).toISOString()}&until=${new Date(now + 60_000).toISOString()}&limit=5`,
+    );
     expect(inWindow.body.items.length).toBeGreaterThan(0);
     const none = await audit(`?until=2000-01-01T00:00:00Z`);
     expect(none.body.items).toEqual([]);
   });
 
   it('exports NDJSON for SIEM tools', async () => {
-    const response = await app.request('GET', '/api/v1/admin/audit/export?type=otp.sent', { headers: bearer(admin.accessToken) });
+    const response = await app.request('GET', '/api/v1/admin/audit/export?type=otp.sent', {
+      headers: bearer(admin.accessToken),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/x-ndjson');
-    const lines = response.text.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = response.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((event) => event.type === 'otp.sent')).toBe(true);
-    expect(lines.map((event) => Number(event.id))).toEqual([...lines.map((event) => Number(event.id))].sort((a, b) => a - b));
+    expect(lines.map((event) => Number(event.id))).toEqual(
+      [...lines.map((event) => Number(event.id))].sort((a, b) => a - b),
+    );
   });
 
   it('lists users by address prefix, in pages', async () => {
     const prefix = `pager-${Date.now()}`;
     for (let i = 0; i < 3; i++) await signIn(app, `${prefix}-${i}@example.com`);
-    const first = await app.request('GET', `/api/v1/admin/users?email=${prefix.toUpperCase()}&limit=2`, { headers: bearer(admin.accessToken) });
+    const first = await app.request('GET', `/api/v1/admin/users?email=${prefix.toUpperCase()}&limit=2`, {
+      headers: bearer(admin.accessToken),
+    });
     expect(first.body.items).toHaveLength(2);
-    const second = await app.request('GET', `/api/v1/admin/users?email=${prefix}&limit=2&cursor=${first.body.nextCursor}`, { headers: bearer(admin.accessToken) });
+    const second = await app.request(
+      'GET',
+      `/api/v1/admin/users?email=${prefix}&limit=2&cursor=${first.body.nextCursor}`,
+      { headers: bearer(admin.accessToken) },
+    );
     expect(second.body.items).toHaveLength(1);
     expect(second.body.nextCursor).toBeNull();
     const emails = [...first.body.items, ...second.body.items].map((listed: { email: string }) => listed.email).sort();
@@ -177,20 +243,45 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
 
   it('lets an admin end every session of a user', async () => {
     const victim = await signIn(app);
-    expect((await app.request('POST', `/api/v1/admin/users/${victim.user.id}/revoke-sessions`, { headers: bearer(user.accessToken) })).status).toBe(403);
-    expect((await app.request('POST', `/api/v1/admin/users/${victim.user.id}/revoke-sessions`, { headers: bearer(admin.accessToken) })).status).toBe(204);
+    expect(
+      (
+        await app.request('POST', `/api/v1/admin/users/${victim.user.id}/revoke-sessions`, {
+          headers: bearer(user.accessToken),
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await app.request('POST', `/api/v1/admin/users/${victim.user.id}/revoke-sessions`, {
+          headers: bearer(admin.accessToken),
+        })
+      ).status,
+    ).toBe(204);
     expect((await app.request('GET', '/api/v1/users/me', { headers: bearer(victim.accessToken) })).status).toBe(401);
-    expect((await app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: victim.refreshToken } })).status).toBe(401);
-    expect((await app.request('POST', '/api/v1/admin/users/00000000-0000-4000-8000-000000000000/revoke-sessions', { headers: bearer(admin.accessToken) })).status).toBe(404);
+    expect(
+      (await app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: victim.refreshToken } })).status,
+    ).toBe(401);
+    expect(
+      (
+        await app.request('POST', '/api/v1/admin/users/00000000-0000-4000-8000-000000000000/revoke-sessions', {
+          headers: bearer(admin.accessToken),
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('has no route that changes or deletes events', async () => {
     const [latest] = (await audit('?limit=1')).body.items;
     for (const method of ['DELETE', 'PATCH', 'PUT', 'POST']) {
-      const response = await app.request(method, `/api/v1/admin/audit/${latest.id}`, { headers: bearer(admin.accessToken), json: {} });
+      const response = await app.request(method, `/api/v1/admin/audit/${latest.id}`, {
+        headers: bearer(admin.accessToken),
+        json: {},
+      });
       expect([404, 405]).toContain(response.status);
     }
-    expect([404, 405]).toContain((await app.request('DELETE', '/api/v1/admin/audit', { headers: bearer(admin.accessToken) })).status);
+    expect([404, 405]).toContain(
+      (await app.request('DELETE', '/api/v1/admin/audit', { headers: bearer(admin.accessToken) })).status,
+    );
   });
 
   describe('tamper evidence (npm run cli -- audit verify)', () => {
@@ -203,7 +294,9 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
 
     it('names an event edited in the database', async () => {
       await seal();
-      const [victim] = await sql(`SELECT id, email FROM audit_events WHERE chain_index IS NOT NULL ORDER BY chain_index LIMIT 1 OFFSET 3`);
+      const [victim] = await sql(
+        `SELECT id, email FROM audit_events WHERE chain_index IS NOT NULL ORDER BY chain_index LIMIT 1 OFFSET 3`,
+      );
       await sql(`UPDATE audit_events SET email = 'mallory@example.com' WHERE id = $1`, [victim.id]);
       const result = cli(app, 'audit', 'verify');
       expect(result.status).toBe(1);
@@ -215,7 +308,9 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
 
     it('names a deleted event, and notices the newest ones deleted', async () => {
       await seal();
-      const [victim] = await sql(`SELECT id, chain_index FROM audit_events WHERE chain_index IS NOT NULL ORDER BY chain_index LIMIT 1 OFFSET 5`);
+      const [victim] = await sql(
+        `SELECT id, chain_index FROM audit_events WHERE chain_index IS NOT NULL ORDER BY chain_index LIMIT 1 OFFSET 5`,
+      );
       await sql(`DELETE FROM audit_events WHERE id = $1`, [victim.id]);
       const middle = cli(app, 'audit', 'verify');
       expect(middle.status).toBe(1);
@@ -226,7 +321,9 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
         await signIn(isolated);
         await isolated.app.get(AuditChainService).sealPending();
         expect(cli(isolated, 'audit', 'verify').status).toBe(0);
-        await isolated.app.get(DataSource).query(`DELETE FROM audit_events WHERE chain_index = (SELECT MAX(chain_index) FROM audit_events)`);
+        await isolated.app
+          .get(DataSource)
+          .query(`DELETE FROM audit_events WHERE chain_index = (SELECT MAX(chain_index) FROM audit_events)`);
         const tail = cli(isolated, 'audit', 'verify');
         expect(tail.status).toBe(1);
         expect(tail.stdout).toContain('the newest events were deleted');
@@ -239,7 +336,9 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
       const pruned = await startTestApp({ backend: 'postgres-redis', env: { AUDIT_RETENTION_DAYS: '1' } });
       try {
         const db = pruned.app.get(DataSource);
-        await db.query(`INSERT INTO audit_events (at, type, details) SELECT now() - interval '3 days', 'otp.requested', '{}' FROM generate_series(1, 1500)`);
+        await db.query(
+          `INSERT INTO audit_events (at, type, details) SELECT now() - interval '3 days', 'otp.requested', '{}' FROM generate_series(1, 1500)`,
+        );
         await signIn(pruned);
         await pruned.app.get(AuditChainService).sealPending();
         const counts = await pruned.app.get(CleanupJob).run();

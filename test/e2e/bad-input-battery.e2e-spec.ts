@@ -1,7 +1,15 @@
 import { LoggerService } from '@nestjs/common';
 import { API_ERROR_STATUS } from '../support/api-contract';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
-import { forgedJwt, jsonObjectText, jwtClaims, sendWire, utf8Bytes, WireRequest, WireResponse } from '../support/malformed';
+import {
+  forgedJwt,
+  jsonObjectText,
+  jwtClaims,
+  sendWire,
+  utf8Bytes,
+  WireRequest,
+  WireResponse,
+} from '../support/malformed';
 import { mintServiceToken } from '../support/cli';
 import { describeWith } from '../support/services';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
@@ -17,7 +25,17 @@ import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
 const ADMIN = 'battery-admin@example.com';
 const KIB = 1024;
 const PREFETCH = 6;
-const LEAKS = [/\n\s+at .+:\d+:\d+/, /node_modules/, /QueryFailedError/, /SQLITE_/, /\bINSERT INTO\b/, /\bSELECT\b[\s\S]*\bFROM\b/, /value too long for type/, /violates .* constraint/, /invalid input syntax/];
+const LEAKS = [
+  /\n\s+at .+:\d+:\d+/,
+  /node_modules/,
+  /QueryFailedError/,
+  /SQLITE_/,
+  /\bINSERT INTO\b/,
+  /\bSELECT\b[\s\S]*\bFROM\b/,
+  /value too long for type/,
+  /violates .* constraint/,
+  /invalid input syntax/,
+];
 
 type Fields = Record<string, unknown>;
 type Headers = [name: string, value: string][];
@@ -76,18 +94,29 @@ const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${
 const cookies = (...pairs: string[]): [string, string] => ['Cookie', pairs.join('; ')];
 const sessionCookieName = (context: Context) => context.browser.sessionCookie.split('=')[0];
 
-async function page(app: TestApp, method: string, path: string, cookie: string, form?: Record<string, string>): Promise<{ status: number; html: string; cookies: string[] }> {
+async function page(
+  app: TestApp,
+  method: string,
+  path: string,
+  cookie: string,
+  form?: Record<string, string>,
+): Promise<{ status: number; html: string; cookies: string[] }> {
   const response = await fetch(app.url + path, {
     method,
     redirect: 'manual',
     headers: { cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
     body: form ? new URLSearchParams(form).toString() : undefined,
   });
-  return { status: response.status, html: await response.text(), cookies: response.headers.getSetCookie().map((setCookie) => setCookie.split(';')[0]) };
+  return {
+    status: response.status,
+    html: await response.text(),
+    cookies: response.headers.getSetCookie().map((setCookie) => setCookie.split(';')[0]),
+  };
 }
 
 /** The value of a form's hidden input. */
-const formToken = (html: string, name: string) => [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].find((match) => match[1] === name)?.[2];
+const formToken = (html: string, name: string) =>
+  [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].find((match) => match[1] === name)?.[2];
 
 async function visit(app: TestApp): Promise<Visitor> {
   const login = await page(app, 'GET', '/login', '');
@@ -102,7 +131,12 @@ async function browserSignIn(app: TestApp, email = uniqueEmail('browser')): Prom
   const before = app.sink.messagesTo(email).length;
   const codePage = await page(app, 'POST', '/login', csrfCookie, { email, _csrf: csrfToken });
   const code = await app.sink.codeFor(email, before + 1);
-  const signedIn = await page(app, 'POST', '/verify-otp', csrfCookie, { email, sessionId: formToken(codePage.html, 'sessionId') ?? '', code, _csrf: csrfToken });
+  const signedIn = await page(app, 'POST', '/verify-otp', csrfCookie, {
+    email,
+    sessionId: formToken(codePage.html, 'sessionId') ?? '',
+    code,
+    _csrf: csrfToken,
+  });
   const isCsrfCookie = (pair: string) => pair.startsWith(`${csrfCookie.split('=')[0]}=`);
   const sessionCookie = signedIn.cookies.find((pair) => !isCsrfCookie(pair));
   const renewedCsrfCookie = signedIn.cookies.find(isCsrfCookie) ?? csrfCookie;
@@ -114,7 +148,13 @@ async function browserSignIn(app: TestApp, email = uniqueEmail('browser')): Prom
 }
 
 const browserHeaders = (browser: Browser) => [cookies(browser.sessionCookie, browser.csrfCookie)];
-const staticPage = (path: string, answers?: number): Route => ({ method: 'GET', path, body: 'none', answers, base: async () => ({ path, headers: [] }) });
+const staticPage = (path: string, answers?: number): Route => ({
+  method: 'GET',
+  path,
+  body: 'none',
+  answers,
+  base: async () => ({ path, headers: [] }),
+});
 
 const ROUTES: Route[] = [
   {
@@ -129,7 +169,11 @@ const ROUTES: Route[] = [
     path: '/api/v1/auth/otp/resend',
     body: 'json',
     malformable: ['sessionId'],
-    base: async ({ app }) => ({ path: '/api/v1/auth/otp/resend', headers: [], fields: { sessionId: (await requestCode(app, uniqueEmail('battery'))).sessionId } }),
+    base: async ({ app }) => ({
+      path: '/api/v1/auth/otp/resend',
+      headers: [],
+      fields: { sessionId: (await requestCode(app, uniqueEmail('battery'))).sessionId },
+    }),
   },
   {
     method: 'POST',
@@ -146,10 +190,24 @@ const ROUTES: Route[] = [
     path: '/api/v1/auth/refresh',
     body: 'json',
     malformable: ['refreshToken'],
-    base: async ({ app }) => ({ path: '/api/v1/auth/refresh', headers: [], fields: { refreshToken: (await signIn(app)).refreshToken } }),
+    base: async ({ app }) => ({
+      path: '/api/v1/auth/refresh',
+      headers: [],
+      fields: { refreshToken: (await signIn(app)).refreshToken },
+    }),
   },
-  { method: 'POST', path: '/api/v1/auth/logout', body: 'none', base: async ({ app }) => ({ path: '/api/v1/auth/logout', headers: [bearer((await signIn(app)).accessToken)] }) },
-  { method: 'GET', path: '/api/v1/auth/sessions', body: 'none', base: async ({ user }) => ({ path: '/api/v1/auth/sessions', headers: [bearer(user.accessToken)] }) },
+  {
+    method: 'POST',
+    path: '/api/v1/auth/logout',
+    body: 'none',
+    base: async ({ app }) => ({ path: '/api/v1/auth/logout', headers: [bearer((await signIn(app)).accessToken)] }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/auth/sessions',
+    body: 'none',
+    base: async ({ user }) => ({ path: '/api/v1/auth/sessions', headers: [bearer(user.accessToken)] }),
+  },
   {
     method: 'DELETE',
     path: '/api/v1/auth/sessions/:id',
@@ -164,39 +222,88 @@ const ROUTES: Route[] = [
     path: '/api/v1/auth/introspect',
     body: 'json',
     malformable: ['token', 'token_type_hint'],
-    base: async ({ user, serviceToken }) => ({ path: '/api/v1/auth/introspect', headers: [bearer(serviceToken)], fields: { token: user.accessToken, token_type_hint: 'access_token' } }),
+    base: async ({ user, serviceToken }) => ({
+      path: '/api/v1/auth/introspect',
+      headers: [bearer(serviceToken)],
+      fields: { token: user.accessToken, token_type_hint: 'access_token' },
+    }),
   },
-  { method: 'GET', path: '/api/v1/users/me', body: 'none', base: async ({ user }) => ({ path: '/api/v1/users/me', headers: [bearer(user.accessToken)] }) },
+  {
+    method: 'GET',
+    path: '/api/v1/users/me',
+    body: 'none',
+    base: async ({ user }) => ({ path: '/api/v1/users/me', headers: [bearer(user.accessToken)] }),
+  },
   {
     method: 'PATCH',
     path: '/api/v1/users/me',
     body: 'json',
     malformable: ['name', 'lastSubmittedFormData'],
-    base: async ({ user }) => ({ path: '/api/v1/users/me', headers: [bearer(user.accessToken)], fields: { name: 'Battery Tester', lastSubmittedFormData: { plan: 'basic' } } }),
+    base: async ({ user }) => ({
+      path: '/api/v1/users/me',
+      headers: [bearer(user.accessToken)],
+      fields: { name: 'Battery Tester', lastSubmittedFormData: { plan: 'basic' } },
+    }),
   },
-  { method: 'GET', path: '/api/v1/admin/audit', body: 'none', base: async ({ admin }) => ({ path: '/api/v1/admin/audit?limit=5', headers: [bearer(admin.accessToken)] }) },
+  {
+    method: 'GET',
+    path: '/api/v1/admin/audit',
+    body: 'none',
+    base: async ({ admin }) => ({ path: '/api/v1/admin/audit?limit=5', headers: [bearer(admin.accessToken)] }),
+  },
   {
     method: 'GET',
     path: '/api/v1/admin/audit/export',
     body: 'none',
-    base: async ({ admin, exportedUserId }) => ({ path: `/api/v1/admin/audit/export?userId=${exportedUserId}`, headers: [bearer(admin.accessToken)] }),
+    base: async ({ admin, exportedUserId }) => ({
+      path: `/api/v1/admin/audit/export?userId=${exportedUserId}`,
+      headers: [bearer(admin.accessToken)],
+    }),
   },
-  { method: 'GET', path: '/api/v1/admin/users', body: 'none', base: async ({ admin }) => ({ path: '/api/v1/admin/users?limit=5', headers: [bearer(admin.accessToken)] }) },
+  {
+    method: 'GET',
+    path: '/api/v1/admin/users',
+    body: 'none',
+    base: async ({ admin }) => ({ path: '/api/v1/admin/users?limit=5', headers: [bearer(admin.accessToken)] }),
+  },
   {
     method: 'POST',
     path: '/api/v1/admin/users/:id/revoke-sessions',
     body: 'none',
-    base: async ({ app, admin }) => ({ path: `/api/v1/admin/users/${(await signIn(app)).user.id}/revoke-sessions`, headers: [bearer(admin.accessToken)] }),
+    base: async ({ app, admin }) => ({
+      path: `/api/v1/admin/users/${(await signIn(app)).user.id}/revoke-sessions`,
+      headers: [bearer(admin.accessToken)],
+    }),
   },
-  ...['/.well-known/jwks.json', '/health/live', '/health/ready', '/metrics', '/docs', '/docs/openapi.json', '/assets/app.css', '/assets/app.js', '/login'].map((path) => staticPage(path)),
+  ...[
+    '/.well-known/jwks.json',
+    '/health/live',
+    '/health/ready',
+    '/metrics',
+    '/docs',
+    '/docs/openapi.json',
+    '/assets/app.css',
+    '/assets/app.js',
+    '/login',
+  ].map((path) => staticPage(path)),
   staticPage('/dev/outbox', 404), // absent outside development
-  { method: 'GET', path: '/', body: 'none', answers: 303, base: async ({ browser }) => ({ path: '/', headers: browserHeaders(browser) }) },
+  {
+    method: 'GET',
+    path: '/',
+    body: 'none',
+    answers: 303,
+    base: async ({ browser }) => ({ path: '/', headers: browserHeaders(browser) }),
+  },
   {
     method: 'POST',
     path: '/login',
     body: 'form',
     malformable: ['email'],
-    base: async ({ visitor }) => ({ path: '/login', headers: [cookies(visitor.csrfCookie)], fields: { email: uniqueEmail('battery'), _csrf: visitor.csrfToken } }),
+    base: async ({ visitor }) => ({
+      path: '/login',
+      headers: [cookies(visitor.csrfCookie)],
+      fields: { email: uniqueEmail('battery'), _csrf: visitor.csrfToken },
+    }),
   },
   {
     method: 'POST',
@@ -205,25 +312,41 @@ const ROUTES: Route[] = [
     malformable: ['sessionId', 'email'],
     base: async ({ app, visitor }) => {
       const email = uniqueEmail('battery');
-      return { path: '/login/resend', headers: [cookies(visitor.csrfCookie)], fields: { email, sessionId: (await requestCode(app, email)).sessionId, _csrf: visitor.csrfToken } };
+      return {
+        path: '/login/resend',
+        headers: [cookies(visitor.csrfCookie)],
+        fields: { email, sessionId: (await requestCode(app, email)).sessionId, _csrf: visitor.csrfToken },
+      };
     },
   },
-  ...['/verify-otp', '/login/link'].map(
-    (path): Route => ({
-      method: 'POST',
-      path,
-      body: 'form',
-      malformable: ['sessionId', 'code'],
-      answers: 303,
-      base: async ({ app, visitor }) => {
-        const email = uniqueEmail('battery');
-        const { sessionId, code } = await requestCode(app, email);
-        return { path, headers: [cookies(visitor.csrfCookie)], fields: { email, sessionId, code, _csrf: visitor.csrfToken } };
-      },
-    }),
-  ),
-  { method: 'GET', path: '/login/link', body: 'none', base: async () => ({ path: '/login/link?session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=123456', headers: [] }) },
-  { method: 'GET', path: '/dashboard', body: 'none', base: async ({ browser }) => ({ path: '/dashboard', headers: browserHeaders(browser) }) },
+  ...['/verify-otp', '/login/link'].map((path): Route => ({
+    method: 'POST',
+    path,
+    body: 'form',
+    malformable: ['sessionId', 'code'],
+    answers: 303,
+    base: async ({ app, visitor }) => {
+      const email = uniqueEmail('battery');
+      const { sessionId, code } = await requestCode(app, email);
+      return {
+        path,
+        headers: [cookies(visitor.csrfCookie)],
+        fields: { email, sessionId, code, _csrf: visitor.csrfToken },
+      };
+    },
+  })),
+  {
+    method: 'GET',
+    path: '/login/link',
+    body: 'none',
+    base: async () => ({ path: '/login/link?session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=123456', headers: [] }),
+  },
+  {
+    method: 'GET',
+    path: '/dashboard',
+    body: 'none',
+    base: async ({ browser }) => ({ path: '/dashboard', headers: browserHeaders(browser) }),
+  },
   {
     method: 'POST',
     path: '/sessions/revoke-others',
@@ -233,7 +356,11 @@ const ROUTES: Route[] = [
     base: async ({ app }) => {
       const browser = await browserSignIn(app);
       await signIn(app, browser.email); // the other session, for this request to revoke
-      return { path: '/sessions/revoke-others', headers: browserHeaders(browser), fields: { _csrf: browser.csrfToken } };
+      return {
+        path: '/sessions/revoke-others',
+        headers: browserHeaders(browser),
+        fields: { _csrf: browser.csrfToken },
+      };
     },
   },
   {
@@ -252,7 +379,10 @@ const ROUTES: Route[] = [
     path: '/logout',
     body: 'none',
     answers: 303,
-    base: async ({ app }) => ({ path: '/logout', headers: [...browserHeaders(await browserSignIn(app)), ['Sec-Fetch-Site', 'same-origin']] }),
+    base: async ({ app }) => ({
+      path: '/logout',
+      headers: [...browserHeaders(await browserSignIn(app)), ['Sec-Fetch-Site', 'same-origin']],
+    }),
   },
 ];
 
@@ -280,7 +410,10 @@ interface Payload {
   bytes: Buffer;
 }
 
-const payload = (text: string | Buffer, contentType: string | null = 'application/json'): Payload => ({ contentType, bytes: Buffer.isBuffer(text) ? text : Buffer.from(text) });
+const payload = (text: string | Buffer, contentType: string | null = 'application/json'): Payload => ({
+  contentType,
+  bytes: Buffer.isBuffer(text) ? text : Buffer.from(text),
+});
 const form = (bytes: Buffer): Payload => ({ contentType: 'application/x-www-form-urlencoded', bytes });
 
 function wire(route: Route, base: Base, body?: Payload): WireRequest {
@@ -322,10 +455,19 @@ const FIELD_VALUES: { title: string; text: (valid: unknown) => string | undefine
   { title: 'a lone high surrogate inside the valid value', text: (valid) => embed(valid, inside('\ud800')) },
   { title: 'a lone low surrogate after the valid value', text: (valid) => embed(valid, (text) => `${text}\udfff`) },
   { title: 'a NUL inside the valid value', text: (valid) => embed(valid, inside('\u0000')) },
-  { title: 'C0 controls (BEL, ESC, CR LF) inside the valid value', text: (valid) => embed(valid, inside('\u0007\u001b\r\n')) },
+  {
+    title: 'C0 controls (BEL, ESC, CR LF) inside the valid value',
+    text: (valid) => embed(valid, inside('\u0007\u001b\r\n')),
+  },
   { title: 'a C1 control (NEL) inside the valid value', text: (valid) => embed(valid, inside('\u0085')) },
-  { title: 'a right-to-left override before the valid value', text: (valid) => embed(valid, (text) => `\u202e${text}`) },
-  { title: 'zero-width characters and a BOM inside the valid value', text: (valid) => embed(valid, inside('\u200b\u200d\ufeff')) },
+  {
+    title: 'a right-to-left override before the valid value',
+    text: (valid) => embed(valid, (text) => `\u202e${text}`),
+  },
+  {
+    title: 'zero-width characters and a BOM inside the valid value',
+    text: (valid) => embed(valid, inside('\u200b\u200d\ufeff')),
+  },
   { title: '200 astral-plane emoji', text: (valid) => embed(valid, () => '\u{1F600}'.repeat(200)) },
   { title: 'a 15 KiB string', text: (valid) => embed(valid, () => 'x'.repeat(15 * KIB)) },
   { title: 'SQL text after the valid value', text: (valid) => embed(valid, (text) => `${text}' OR '1'='1' --`) },
@@ -333,21 +475,19 @@ const FIELD_VALUES: { title: string; text: (valid: unknown) => string | undefine
 
 const fieldCases: Case[] = ROUTES.flatMap((route) =>
   (route.malformable ?? []).flatMap((field) =>
-    FIELD_VALUES.map(
-      (kind): Case => ({
-        title: `${field}: ${kind.title}`,
-        route,
-        build: (base) => {
-          const fields = base.fields ?? {};
-          const replaced = kind.text(fields[field]);
-          const members = Object.entries(fields)
-            .filter(([key]) => key !== field)
-            .map(([key, value]): [string, string] => [key, JSON.stringify(value)]);
-          if (replaced !== undefined) members.unshift([field, replaced]);
-          return wire(route, base, payload(jsonObjectText(members)));
-        },
-      }),
-    ),
+    FIELD_VALUES.map((kind): Case => ({
+      title: `${field}: ${kind.title}`,
+      route,
+      build: (base) => {
+        const fields = base.fields ?? {};
+        const replaced = kind.text(fields[field]);
+        const members = Object.entries(fields)
+          .filter(([key]) => key !== field)
+          .map(([key, value]): [string, string] => [key, JSON.stringify(value)]);
+        if (replaced !== undefined) members.unshift([field, replaced]);
+        return wire(route, base, payload(jsonObjectText(members)));
+      },
+    })),
   ),
 );
 
@@ -360,7 +500,10 @@ function withBytesInFirstField(base: Base, bytes: number[]): Buffer {
   const fields = base.fields ?? {};
   const field = firstField(fields);
   const rest = Object.entries(fields).filter(([key]) => key !== field);
-  const tail = jsonObjectText([['x', JSON.stringify(String(fields[field] ?? ''))], ...rest.map(([key, value]): [string, string] => [key, JSON.stringify(value)])]).slice(`{"x":"`.length);
+  const tail = jsonObjectText([
+    ['x', JSON.stringify(typeof fields[field] === 'string' ? fields[field] : '')],
+    ...rest.map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
+  ]).slice(`{"x":"`.length);
   return Buffer.concat([Buffer.from(`{${JSON.stringify(field)}:"`), Buffer.from(bytes), Buffer.from(tail)]);
 }
 const nested = (open: string, close: string, depth: number) => open.repeat(depth) + '1' + close.repeat(depth);
@@ -386,92 +529,215 @@ const formWithFirstField = (base: Base, replaceFirst: string) => {
 
 const BODY_SHAPES: BodyShape[] = [
   { title: 'an unknown extra member', body: (base) => payload(JSON.stringify({ ...base.fields, isAdmin: true })) },
-  { title: 'a __proto__ member', body: (base) => payload(`{"__proto__":{"isAdmin":true,"roles":["admin"]},${validJson(base).slice(1)}`) },
-  { title: 'a constructor.prototype member', body: (base) => payload(JSON.stringify({ ...base.fields, constructor: { prototype: { isAdmin: true } } })) },
+  {
+    title: 'a __proto__ member',
+    body: (base) => payload(`{"__proto__":{"isAdmin":true,"roles":["admin"]},${validJson(base).slice(1)}`),
+  },
+  {
+    title: 'a constructor.prototype member',
+    body: (base) => payload(JSON.stringify({ ...base.fields, constructor: { prototype: { isAdmin: true } } })),
+  },
   { title: 'no members at all', body: () => payload('{}') },
-  { title: '10,000 nested arrays in an extra member', body: (base) => payload(`{"deep":${nested('[', ']', 10_000)},${validJson(base).slice(1)}`) },
-  { title: '3,000 nested objects as the first field', body: (base) => payload(`{${JSON.stringify(firstField(base.fields ?? {}))}:${nested('{"a":', '}', 3000)}}`) },
+  {
+    title: '10,000 nested arrays in an extra member',
+    body: (base) => payload(`{"deep":${nested('[', ']', 10_000)},${validJson(base).slice(1)}`),
+  },
+  {
+    title: '3,000 nested objects as the first field',
+    body: (base) => payload(`{${JSON.stringify(firstField(base.fields ?? {}))}:${nested('{"a":', '}', 3000)}}`),
+  },
   {
     title: 'the first field twice, valid then an object',
-    body: (base) => payload(`${validJson(base).slice(0, -1)},${JSON.stringify(firstField(base.fields ?? {}))}:{"$gt":""}}`),
+    body: (base) =>
+      payload(`${validJson(base).slice(0, -1)},${JSON.stringify(firstField(base.fields ?? {}))}:{"$gt":""}}`),
   },
   {
     title: 'the first field twice, an object then valid',
     body: (base) => payload(`{${JSON.stringify(firstField(base.fields ?? {}))}:{"$gt":""},${validJson(base).slice(1)}`),
   },
-  { title: 'JSON cut off in the middle', body: (base) => payload(validJson(base).slice(0, Math.ceil(validJson(base).length / 2))) },
-  { title: 'JSON with a comment and a trailing comma', body: (base) => payload(`/* hi */${validJson(base).slice(0, -1)},}`) },
-  { title: 'overlong UTF-8 (C0 AF) in the first field', body: (base) => payload(withBytesInFirstField(base, [0xc0, 0xaf])) },
-  { title: 'invalid UTF-8 bytes (FF FE) in the first field', body: (base) => payload(withBytesInFirstField(base, [0xff, 0xfe])) },
-  { title: 'a UTF-8-encoded lone surrogate (ED A0 80) in the first field', body: (base) => payload(withBytesInFirstField(base, [0xed, 0xa0, 0x80])) },
-  { title: 'a truncated UTF-8 sequence (E2 82) in the first field', body: (base) => payload(withBytesInFirstField(base, [0xe2, 0x82])) },
-  { title: 'a UTF-8 byte order mark before the JSON', body: (base) => payload(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(validJson(base))])) },
-  { title: 'UTF-16LE JSON labelled charset=utf-16le', body: (base) => payload(Buffer.from(validJson(base), 'utf16le'), 'application/json; charset=utf-16le') },
-  { title: 'latin1 bytes labelled charset=iso-8859-1', body: (base) => payload(withBytesInFirstField(base, [0xe9, 0xfc]), 'application/json; charset=iso-8859-1') },
-  { title: 'a content type with junk parameters', body: (base) => payload(validJson(base), 'application/json; charset="\\"; ;; boundary=; =x') },
-  { title: 'a content type in upper case with spaces', body: (base) => payload(validJson(base), 'APPLICATION/JSON ;  CHARSET=UTF-8') },
-  { title: 'a content type listing two types', body: (base) => payload(validJson(base), 'application/json, text/plain') },
+  {
+    title: 'JSON cut off in the middle',
+    body: (base) => payload(validJson(base).slice(0, Math.ceil(validJson(base).length / 2))),
+  },
+  {
+    title: 'JSON with a comment and a trailing comma',
+    body: (base) => payload(`/* hi */${validJson(base).slice(0, -1)},}`),
+  },
+  {
+    title: 'overlong UTF-8 (C0 AF) in the first field',
+    body: (base) => payload(withBytesInFirstField(base, [0xc0, 0xaf])),
+  },
+  {
+    title: 'invalid UTF-8 bytes (FF FE) in the first field',
+    body: (base) => payload(withBytesInFirstField(base, [0xff, 0xfe])),
+  },
+  {
+    title: 'a UTF-8-encoded lone surrogate (ED A0 80) in the first field',
+    body: (base) => payload(withBytesInFirstField(base, [0xed, 0xa0, 0x80])),
+  },
+  {
+    title: 'a truncated UTF-8 sequence (E2 82) in the first field',
+    body: (base) => payload(withBytesInFirstField(base, [0xe2, 0x82])),
+  },
+  {
+    title: 'a UTF-8 byte order mark before the JSON',
+    body: (base) => payload(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(validJson(base))])),
+  },
+  {
+    title: 'UTF-16LE JSON labelled charset=utf-16le',
+    body: (base) => payload(Buffer.from(validJson(base), 'utf16le'), 'application/json; charset=utf-16le'),
+  },
+  {
+    title: 'latin1 bytes labelled charset=iso-8859-1',
+    body: (base) => payload(withBytesInFirstField(base, [0xe9, 0xfc]), 'application/json; charset=iso-8859-1'),
+  },
+  {
+    title: 'a content type with junk parameters',
+    body: (base) => payload(validJson(base), 'application/json; charset="\\"; ;; boundary=; =x'),
+  },
+  {
+    title: 'a content type in upper case with spaces',
+    body: (base) => payload(validJson(base), 'APPLICATION/JSON ;  CHARSET=UTF-8'),
+  },
+  {
+    title: 'a content type listing two types',
+    body: (base) => payload(validJson(base), 'application/json, text/plain'),
+  },
   { title: 'application/merge-patch+json', body: (base) => payload(validJson(base), 'application/merge-patch+json') },
-  { title: 'a 400-character content type', body: (base) => payload(validJson(base), `application/json; x=${'y'.repeat(400)}`) },
-  { title: 'JSON labelled application/x-www-form-urlencoded', body: (base) => payload(validJson(base), 'application/x-www-form-urlencoded'), nonJsonBody: true },
-  { title: 'JSON labelled text/plain', body: (base) => payload(validJson(base), 'text/plain;charset=UTF-8'), nonJsonBody: true },
+  {
+    title: 'a 400-character content type',
+    body: (base) => payload(validJson(base), `application/json; x=${'y'.repeat(400)}`),
+  },
+  {
+    title: 'JSON labelled application/x-www-form-urlencoded',
+    body: (base) => payload(validJson(base), 'application/x-www-form-urlencoded'),
+    nonJsonBody: true,
+  },
+  {
+    title: 'JSON labelled text/plain',
+    body: (base) => payload(validJson(base), 'text/plain;charset=UTF-8'),
+    nonJsonBody: true,
+  },
   { title: 'JSON without a content type', body: (base) => payload(validJson(base), null), nonJsonBody: true },
   {
     title: 'a multipart/form-data body',
     body: (base) =>
-      payload(`--b\r\nContent-Disposition: form-data; name="${firstField(base.fields ?? {})}"\r\n\r\nx\r\n--b--\r\n`, 'multipart/form-data; boundary=b'),
+      payload(
+        `--b\r\nContent-Disposition: form-data; name="${firstField(base.fields ?? {})}"\r\n\r\nx\r\n--b--\r\n`,
+        'multipart/form-data; boundary=b',
+      ),
     nonJsonBody: true,
   },
-  { title: 'a form body labelled application/json', body: (base) => payload(new URLSearchParams(base.fields as Record<string, string>).toString()) },
+  {
+    title: 'a form body labelled application/json',
+    body: (base) => payload(new URLSearchParams(base.fields as Record<string, string>).toString()),
+  },
   { title: 'an empty body labelled JSON', body: () => payload('') },
-  { title: '17 KiB, over the body limit', body: (base) => payload(JSON.stringify({ ...base.fields, padding: 'x'.repeat(17 * KIB) })) },
-  { title: 'a Content-Length shorter than the body', body: (base) => payload(validJson(base)), framing: (request, bytes) => ({ ...request, contentLength: Math.floor(bytes.length / 2) }) },
-  { title: 'a Content-Length longer than the body', body: (base) => payload(validJson(base)), framing: (request, bytes) => ({ ...request, contentLength: bytes.length + 100 }), mayGoUnanswered: true },
+  {
+    title: '17 KiB, over the body limit',
+    body: (base) => payload(JSON.stringify({ ...base.fields, padding: 'x'.repeat(17 * KIB) })),
+  },
+  {
+    title: 'a Content-Length shorter than the body',
+    body: (base) => payload(validJson(base)),
+    framing: (request, bytes) => ({ ...request, contentLength: Math.floor(bytes.length / 2) }),
+  },
+  {
+    title: 'a Content-Length longer than the body',
+    body: (base) => payload(validJson(base)),
+    framing: (request, bytes) => ({ ...request, contentLength: bytes.length + 100 }),
+    mayGoUnanswered: true,
+  },
   {
     title: 'chunked, split inside a UTF-8 character',
     body: (base) => payload(withBytesInFirstField(base, [0xc3, 0xa9])),
     framing: (request, bytes) => {
       const cut = bytes.indexOf(0xc3) + 1;
-      const chunk = (part: Buffer) => Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]);
+      const chunk = (part: Buffer) =>
+        Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]);
       const body = Buffer.concat([chunk(bytes.subarray(0, cut)), chunk(bytes.subarray(cut)), Buffer.from('0\r\n\r\n')]);
       return { ...request, headers: [...request.headers, ['Transfer-Encoding', 'chunked']], contentLength: null, body };
     },
   },
-  { title: 'form: a percent-encoded lone surrogate (%ED%A0%80) in the first field', body: (base) => form(formWithFirstField(base, '%ED%A0%80x')), formOnly: true },
-  { title: 'form: an invalid byte (%FF) in the first field', body: (base) => form(formWithFirstField(base, '%FFx')), formOnly: true },
-  { title: 'form: broken percent escapes (%zz and a lone %)', body: (base) => form(formWithFirstField(base, '%zz%')), formOnly: true },
-  { title: 'form: a NUL (%00) in the first field', body: (base) => form(formWithFirstField(base, 'a%00b')), formOnly: true },
-  { title: 'form: the first field repeated', body: (base) => form(Buffer.concat([formWithFirstField(base, 'a'), Buffer.from(`&${firstField(base.fields ?? {})}=b`)])), formOnly: true },
-  { title: 'form: bracketed keys', body: (base) => form(Buffer.concat([formWithFirstField(base, 'a'), Buffer.from(`&${firstField(base.fields ?? {})}[$ne]=1&__proto__[x]=1`)])), formOnly: true },
-  { title: 'form: 3,000 empty parameters', body: (base) => form(Buffer.concat([formWithFirstField(base, 'a'), Buffer.from('&'.repeat(3000))])), formOnly: true },
+  {
+    title: 'form: a percent-encoded lone surrogate (%ED%A0%80) in the first field',
+    body: (base) => form(formWithFirstField(base, '%ED%A0%80x')),
+    formOnly: true,
+  },
+  {
+    title: 'form: an invalid byte (%FF) in the first field',
+    body: (base) => form(formWithFirstField(base, '%FFx')),
+    formOnly: true,
+  },
+  {
+    title: 'form: broken percent escapes (%zz and a lone %)',
+    body: (base) => form(formWithFirstField(base, '%zz%')),
+    formOnly: true,
+  },
+  {
+    title: 'form: a NUL (%00) in the first field',
+    body: (base) => form(formWithFirstField(base, 'a%00b')),
+    formOnly: true,
+  },
+  {
+    title: 'form: the first field repeated',
+    body: (base) =>
+      form(Buffer.concat([formWithFirstField(base, 'a'), Buffer.from(`&${firstField(base.fields ?? {})}=b`)])),
+    formOnly: true,
+  },
+  {
+    title: 'form: bracketed keys',
+    body: (base) =>
+      form(
+        Buffer.concat([
+          formWithFirstField(base, 'a'),
+          Buffer.from(`&${firstField(base.fields ?? {})}[$ne]=1&__proto__[x]=1`),
+        ]),
+      ),
+    formOnly: true,
+  },
+  {
+    title: 'form: 3,000 empty parameters',
+    body: (base) => form(Buffer.concat([formWithFirstField(base, 'a'), Buffer.from('&'.repeat(3000))])),
+    formOnly: true,
+  },
 ];
 
 const bodyCases: Case[] = ROUTES.filter((route) => route.body !== 'none').flatMap((route) =>
-  BODY_SHAPES.filter((shape) => !shape.formOnly || route.body === 'form').map(
-    (shape): Case => ({
-      title: `body: ${shape.title}`,
-      route,
-      nonJsonBody: shape.nonJsonBody || shape.formOnly,
-      mayGoUnanswered: shape.mayGoUnanswered,
-      build: (base) => {
-        const body = shape.body(base);
-        const request = wire(route, base, body);
-        return shape.framing ? shape.framing(request, body.bytes) : request;
-      },
-    }),
-  ),
+  BODY_SHAPES.filter((shape) => !shape.formOnly || route.body === 'form').map((shape): Case => ({
+    title: `body: ${shape.title}`,
+    route,
+    nonJsonBody: shape.nonJsonBody || shape.formOnly,
+    mayGoUnanswered: shape.mayGoUnanswered,
+    build: (base) => {
+      const body = shape.body(base);
+      const request = wire(route, base, body);
+      return shape.framing ? shape.framing(request, body.bytes) : request;
+    },
+  })),
 );
 
 const strayBodyCases: Case[] = ROUTES.filter((route) => route.body === 'none').flatMap((route): Case[] => [
-  { title: 'a JSON body where none belongs', route, build: (base) => wire(route, base, payload('{"email":"a@example.com","isAdmin":true}')) },
-  { title: 'a form body where none belongs', route, nonJsonBody: true, build: (base) => wire(route, base, form(Buffer.from('email=a%40example.com&isAdmin=1'))) },
+  {
+    title: 'a JSON body where none belongs',
+    route,
+    build: (base) => wire(route, base, payload('{"email":"a@example.com","isAdmin":true}')),
+  },
+  {
+    title: 'a form body where none belongs',
+    route,
+    nonJsonBody: true,
+    build: (base) => wire(route, base, form(Buffer.from('email=a%40example.com&isAdmin=1'))),
+  },
 ]);
 
 // ---- query strings of the admin lists and the pages ---------------------------------------------
 
-const cursorOf = (position: unknown) => Buffer.from(typeof position === 'string' ? position : JSON.stringify(position)).toString('base64url');
+const cursorOf = (position: unknown) =>
+  Buffer.from(typeof position === 'string' ? position : JSON.stringify(position)).toString('base64url');
 const UUID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
-const routeAt = (path: string, method = 'GET') => ROUTES.find((route) => route.path === path && route.method === method)!;
+const routeAt = (path: string, method = 'GET') =>
+  ROUTES.find((route) => route.path === path && route.method === method)!;
 
 /** API.md: "A query value out of range or malformed → 400 validation_failed". */
 const REFUSED = 400;
@@ -546,7 +812,11 @@ const EXPORT_QUERIES: QueryRow[] = [
 
 const USERS_QUERIES: QueryRow[] = [
   ['a users cursor with a non-UUID id', `cursor=${cursorOf(['2020-01-01T00:00:00.000Z', 'not-a-uuid'])}`, REFUSED],
-  ['a users cursor with 36 non-hex characters', `cursor=${cursorOf(['2020-01-01T00:00:00.000Z', 'z'.repeat(36)])}`, REFUSED],
+  [
+    'a users cursor with 36 non-hex characters',
+    `cursor=${cursorOf(['2020-01-01T00:00:00.000Z', 'z'.repeat(36)])}`,
+    REFUSED,
+  ],
   ['a users cursor on 30 February', `cursor=${cursorOf(['2020-02-30T00:00:00.000Z', UUID])}`, REFUSED],
   ['a users cursor in year -271821', `cursor=${cursorOf(['-271821-04-20T00:00:00.000Z', UUID])}`, REFUSED],
   ['a users cursor with an RFC 2822 date', `cursor=${cursorOf(['Tue, 01 Jan 2030 00:00:00 GMT', UUID])}`, REFUSED],
@@ -576,7 +846,9 @@ const QUERIES: [Route, QueryRow][] = [
   ...EXPORT_QUERIES.map((row): [Route, QueryRow] => [routeAt('/api/v1/admin/audit/export'), row]),
   ...USERS_QUERIES.map((row): [Route, QueryRow] => [routeAt('/api/v1/admin/users'), row]),
   ...LINK_QUERIES.map((row): [Route, QueryRow] => [routeAt('/login/link'), row]),
-  ...ROUTES.filter((route) => route.method === 'GET' && !route.path.includes('admin') && route.path !== '/login/link').map((route): [Route, QueryRow] => [route, HOSTILE_QUERY]),
+  ...ROUTES.filter(
+    (route) => route.method === 'GET' && !route.path.includes('admin') && route.path !== '/login/link',
+  ).map((route): [Route, QueryRow] => [route, HOSTILE_QUERY]),
 ];
 
 const queryCases: Case[] = QUERIES.map(([route, [title, query, status]]) => ({
@@ -612,20 +884,25 @@ const BAD_IDS: [title: string, id: string][] = [
 ];
 
 const paramCases: Case[] = ROUTES.filter((route) => route.path.includes(':id')).flatMap((route) =>
-  BAD_IDS.map(
-    ([title, id]): Case => ({
-      title: `id: ${title}`,
-      route,
-      build: (base) => ({ ...asIs(route, base), path: route.path.replace(':id', id) }),
-    }),
-  ),
+  BAD_IDS.map(([title, id]): Case => ({
+    title: `id: ${title}`,
+    route,
+    build: (base) => ({ ...asIs(route, base), path: route.path.replace(':id', id) }),
+  })),
 );
 
 // ---- other spellings of each path --------------------------------------------------------------
 
 const PATH_VARIANTS: { title: string; spell: (path: string) => string; apiOnly?: boolean }[] = [
   { title: '/%61pi for /api', spell: (path) => path.replace(/^\/api\//, '/%61pi/'), apiOnly: true },
-  { title: 'the last segment’s first letter percent-encoded', spell: (path) => path.replace(/\/([a-z])([^/?]*)(\?.*)?$/i, (_m, first: string, rest: string, query = '') => `/%${first.charCodeAt(0).toString(16)}${rest}${query}`) },
+  {
+    title: 'the last segment’s first letter percent-encoded',
+    spell: (path) =>
+      path.replace(
+        /\/([a-z])([^/?]*)(\?.*)?$/i,
+        (_m, first: string, rest: string, query = '') => `/%${first.charCodeAt(0).toString(16)}${rest}${query}`,
+      ),
+  },
   { title: 'a doubled leading slash', spell: (path) => `/${path}` },
   { title: 'a doubled inner slash', spell: (path) => path.replace(/^(\/[^/?]+)\//, '$1//') },
   { title: 'a trailing slash', spell: (path) => path.replace(/^([^?]*?)\/?(\?|$)/, '$1/$2') },
@@ -638,33 +915,43 @@ const PATH_VARIANTS: { title: string; spell: (path: string) => string; apiOnly?:
 ];
 
 const pathCases: Case[] = ROUTES.flatMap((route) =>
-  PATH_VARIANTS.filter((variant) => (!variant.apiOnly || isApiPath(route.path)) && variant.spell(route.path) !== route.path).map(
-    (variant): Case => ({
-      title: `path: ${variant.title}`,
-      route,
-      build: (base) => ({ ...asIs(route, base), path: variant.spell(base.path) }),
-    }),
-  ),
+  PATH_VARIANTS.filter(
+    (variant) => (!variant.apiOnly || isApiPath(route.path)) && variant.spell(route.path) !== route.path,
+  ).map((variant): Case => ({
+    title: `path: ${variant.title}`,
+    route,
+    build: (base) => ({ ...asIs(route, base), path: variant.spell(base.path) }),
+  })),
 );
 /** The reviewer's bypass: the API reached as /%61pi with a form body must still be refused. */
-const spelledFormCases: Case[] = ROUTES.filter((route) => isApiPath(route.path) && route.body === 'json').map((route) => ({
-  title: 'path: /%61pi for /api, with a form body',
-  route,
-  nonJsonBody: true,
-  build: (base) => ({
-    ...wire(route, base, form(Buffer.from(new URLSearchParams(base.fields as Record<string, string>).toString()))),
-    path: base.path.replace(/^\/api\//, '/%61pi/'),
+const spelledFormCases: Case[] = ROUTES.filter((route) => isApiPath(route.path) && route.body === 'json').map(
+  (route) => ({
+    title: 'path: /%61pi for /api, with a form body',
+    route,
+    nonJsonBody: true,
+    build: (base) => ({
+      ...wire(route, base, form(Buffer.from(new URLSearchParams(base.fields as Record<string, string>).toString()))),
+      path: base.path.replace(/^\/api\//, '/%61pi/'),
+    }),
   }),
-}));
+);
 
 // ---- headers -----------------------------------------------------------------------------------
 
-const latin1Bytes = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCharCode(from + i)).join('');
-const withHeader = (name: string, value: string) => (headers: Headers): Headers => [...headers.filter(([given]) => given.toLowerCase() !== name.toLowerCase()), [name, value]];
-const appendCookie = (pair: string) => (headers: Headers): Headers => {
-  const cookie = headers.find(([name]) => name === 'Cookie')?.[1];
-  return withHeader('Cookie', cookie ? `${cookie}; ${pair}` : pair)(headers);
-};
+const latin1Bytes = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => String.fromCharCode(from + i)).join('');
+const withHeader =
+  (name: string, value: string) =>
+  (headers: Headers): Headers => [
+    ...headers.filter(([given]) => given.toLowerCase() !== name.toLowerCase()),
+    [name, value],
+  ];
+const appendCookie =
+  (pair: string) =>
+  (headers: Headers): Headers => {
+    const cookie = headers.find(([name]) => name === 'Cookie')?.[1];
+    return withHeader('Cookie', cookie ? `${cookie}; ${pair}` : pair)(headers);
+  };
 
 interface HeaderCase {
   title: string;
@@ -673,72 +960,183 @@ interface HeaderCase {
 }
 
 const everyRoute = () => true;
-const pages = (route: Route) => !isApiPath(route.path) && ['/', '/login', '/dashboard', '/logout', '/sessions/revoke-others', '/verify-otp', '/login/link', '/login/resend'].includes(route.path);
+const pages = (route: Route) =>
+  !isApiPath(route.path) &&
+  [
+    '/',
+    '/login',
+    '/dashboard',
+    '/logout',
+    '/sessions/revoke-others',
+    '/verify-otp',
+    '/login/link',
+    '/login/resend',
+  ].includes(route.path);
 const api = (route: Route) => isApiPath(route.path);
 
 const HEADER_CASES: HeaderCase[] = [
   { title: 'User-Agent of 90 tabs', appliesTo: everyRoute, headers: withHeader('User-Agent', `x${'\t'.repeat(90)}x`) },
-  { title: 'User-Agent of C1 control bytes', appliesTo: everyRoute, headers: withHeader('User-Agent', `Mozilla${'\x85\x9b\x9f'.repeat(40)}`) },
-  { title: 'User-Agent of 600 raw bytes 0x80–0xFF', appliesTo: everyRoute, headers: withHeader('User-Agent', latin1Bytes(0x80, 0xff).repeat(5).slice(0, 600)) },
-  { title: 'User-Agent of 8 KiB', appliesTo: everyRoute, headers: withHeader('User-Agent', 'Mozilla/5.0 '.repeat(700)) },
-  { title: 'User-Agent with a UTF-8 right-to-left override and emoji', appliesTo: everyRoute, headers: withHeader('User-Agent', utf8Bytes('Mozilla \u202e\u{1F600} gpj.exe')) },
+  {
+    title: 'User-Agent of C1 control bytes',
+    appliesTo: everyRoute,
+    headers: withHeader('User-Agent', `Mozilla${'\x85\x9b\x9f'.repeat(40)}`),
+  },
+  {
+    title: 'User-Agent of 600 raw bytes 0x80–0xFF',
+    appliesTo: everyRoute,
+    headers: withHeader('User-Agent', latin1Bytes(0x80, 0xff).repeat(5).slice(0, 600)),
+  },
+  {
+    title: 'User-Agent of 8 KiB',
+    appliesTo: everyRoute,
+    headers: withHeader('User-Agent', 'Mozilla/5.0 '.repeat(700)),
+  },
+  {
+    title: 'User-Agent with a UTF-8 right-to-left override and emoji',
+    appliesTo: everyRoute,
+    headers: withHeader('User-Agent', utf8Bytes('Mozilla \u202e\u{1F600} gpj.exe')),
+  },
   { title: 'an empty User-Agent', appliesTo: everyRoute, headers: withHeader('User-Agent', '') },
   { title: 'X-Forwarded-For: a word', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', 'localhost') },
-  { title: 'X-Forwarded-For: 100 characters', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', 'x'.repeat(100)) },
-  { title: 'X-Forwarded-For: a chain ending in junk', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', '203.0.113.7, ::1, <script>') },
-  { title: 'X-Forwarded-For: an IPv6 address with a long zone', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', `fe80::1%${'eth0'.repeat(12)}`) },
-  { title: 'X-Forwarded-For: 999.999.999.999', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', '999.999.999.999') },
+  {
+    title: 'X-Forwarded-For: 100 characters',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Forwarded-For', 'x'.repeat(100)),
+  },
+  {
+    title: 'X-Forwarded-For: a chain ending in junk',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Forwarded-For', '203.0.113.7, ::1, <script>'),
+  },
+  {
+    title: 'X-Forwarded-For: an IPv6 address with a long zone',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Forwarded-For', `fe80::1%${'eth0'.repeat(12)}`),
+  },
+  {
+    title: 'X-Forwarded-For: 999.999.999.999',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Forwarded-For', '999.999.999.999'),
+  },
   { title: 'X-Forwarded-For: empty', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', '') },
-  { title: 'X-Forwarded-For: raw bytes 0x80–0xFF', appliesTo: everyRoute, headers: withHeader('X-Forwarded-For', latin1Bytes(0xa0, 0xff)) },
-  { title: 'X-Request-Id of 1,000 characters', appliesTo: everyRoute, headers: withHeader('X-Request-Id', 'r'.repeat(1000)) },
-  { title: 'X-Request-Id with spaces, quotes and a CRLF-like text', appliesTo: everyRoute, headers: withHeader('X-Request-Id', 'a b "c" \\r\\n Set-Cookie: x=1') },
-  { title: 'X-Request-Id of UTF-8 bytes', appliesTo: everyRoute, headers: withHeader('X-Request-Id', utf8Bytes('\u202e\u{1F600}')) },
-  { title: 'Accept-Language of 4 KiB', appliesTo: everyRoute, headers: withHeader('Accept-Language', 'en-GB;q=0.9, '.repeat(300)) },
-  { title: 'Accept-Language with junk q-values', appliesTo: everyRoute, headers: withHeader('Accept-Language', '*;q=abc, en;q=-1, de;q=1e309, ;;;, -') },
-  { title: 'Accept-Language of raw bytes', appliesTo: everyRoute, headers: withHeader('Accept-Language', latin1Bytes(0x80, 0xbf)) },
+  {
+    title: 'X-Forwarded-For: raw bytes 0x80–0xFF',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Forwarded-For', latin1Bytes(0xa0, 0xff)),
+  },
+  {
+    title: 'X-Request-Id of 1,000 characters',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Request-Id', 'r'.repeat(1000)),
+  },
+  {
+    title: 'X-Request-Id with spaces, quotes and a CRLF-like text',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Request-Id', 'a b "c" \\r\\n Set-Cookie: x=1'),
+  },
+  {
+    title: 'X-Request-Id of UTF-8 bytes',
+    appliesTo: everyRoute,
+    headers: withHeader('X-Request-Id', utf8Bytes('\u202e\u{1F600}')),
+  },
+  {
+    title: 'Accept-Language of 4 KiB',
+    appliesTo: everyRoute,
+    headers: withHeader('Accept-Language', 'en-GB;q=0.9, '.repeat(300)),
+  },
+  {
+    title: 'Accept-Language with junk q-values',
+    appliesTo: everyRoute,
+    headers: withHeader('Accept-Language', '*;q=abc, en;q=-1, de;q=1e309, ;;;, -'),
+  },
+  {
+    title: 'Accept-Language of raw bytes',
+    appliesTo: everyRoute,
+    headers: withHeader('Accept-Language', latin1Bytes(0x80, 0xbf)),
+  },
   { title: 'Cookie: a junk string', appliesTo: pages, headers: withHeader('Cookie', '=;;; a=b=c; ;=; \xff\xfe') },
-  { title: 'Cookie: a session with a broken percent-encoding', appliesTo: pages, headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=%ZZ%`)(headers) },
-  { title: 'Cookie: two session cookies', appliesTo: pages, headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=junk`)(headers) },
-  { title: 'Cookie: an access token as the session', appliesTo: pages, headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=${context.user.accessToken}`)(headers) },
+  {
+    title: 'Cookie: a session with a broken percent-encoding',
+    appliesTo: pages,
+    headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=%ZZ%`)(headers),
+  },
+  {
+    title: 'Cookie: two session cookies',
+    appliesTo: pages,
+    headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=junk`)(headers),
+  },
+  {
+    title: 'Cookie: an access token as the session',
+    appliesTo: pages,
+    headers: (headers, context) => appendCookie(`${sessionCookieName(context)}=${context.user.accessToken}`)(headers),
+  },
   { title: 'Cookie of 6 KiB', appliesTo: pages, headers: appendCookie(`filler=${'c'.repeat(6 * KIB)}`) },
   { title: 'Authorization: Bearer junk', appliesTo: api, headers: withHeader('Authorization', 'Bearer junk') },
   { title: 'Authorization: Bearer and nothing', appliesTo: api, headers: withHeader('Authorization', 'Bearer ') },
   {
     title: 'Authorization: a JWT with alg none',
     appliesTo: api,
-    headers: (headers, { admin }) => withHeader('Authorization', `Bearer ${forgedJwt({ alg: 'none', typ: 'at+jwt' }, { ...jwtClaims(admin.accessToken), roles: ['admin'] })}`)(headers),
+    headers: (headers, { admin }) =>
+      withHeader(
+        'Authorization',
+        `Bearer ${forgedJwt({ alg: 'none', typ: 'at+jwt' }, { ...jwtClaims(admin.accessToken), roles: ['admin'] })}`,
+      )(headers),
   },
   {
     title: 'Authorization: a JWT with a 6 KiB header',
     appliesTo: api,
-    headers: (headers, { user }) => withHeader('Authorization', `Bearer ${forgedJwt({ alg: 'ES256', kid: 'k'.repeat(6 * KIB) }, jwtClaims(user.accessToken), 'c2ln')}`)(headers),
+    headers: (headers, { user }) =>
+      withHeader(
+        'Authorization',
+        `Bearer ${forgedJwt({ alg: 'ES256', kid: 'k'.repeat(6 * KIB) }, jwtClaims(user.accessToken), 'c2ln')}`,
+      )(headers),
   },
   {
     title: 'Authorization: a JWT whose header is not JSON',
     appliesTo: api,
-    headers: (headers, { user }) => withHeader('Authorization', `Bearer ${forgedJwt('{"alg":', jwtClaims(user.accessToken), 'c2ln')}`)(headers),
+    headers: (headers, { user }) =>
+      withHeader('Authorization', `Bearer ${forgedJwt('{"alg":', jwtClaims(user.accessToken), 'c2ln')}`)(headers),
   },
-  { title: 'Authorization: Basic credentials', appliesTo: api, headers: withHeader('Authorization', `Basic ${Buffer.from('admin:admin').toString('base64')}`) },
-  { title: 'Authorization: a refresh token as Bearer', appliesTo: api, headers: (headers, { user }) => withHeader('Authorization', `Bearer ${user.refreshToken}`)(headers) },
+  {
+    title: 'Authorization: Basic credentials',
+    appliesTo: api,
+    headers: withHeader('Authorization', `Basic ${Buffer.from('admin:admin').toString('base64')}`),
+  },
+  {
+    title: 'Authorization: a refresh token as Bearer',
+    appliesTo: api,
+    headers: (headers, { user }) => withHeader('Authorization', `Bearer ${user.refreshToken}`)(headers),
+  },
   {
     title: 'Authorization: twice, junk after the valid one',
     appliesTo: api,
     headers: (headers) => [...headers, ['Authorization', 'Bearer junk']],
   },
-  { title: 'Authorization: raw bytes after Bearer', appliesTo: api, headers: withHeader('Authorization', `Bearer ${latin1Bytes(0xa0, 0xff)}`) },
+  {
+    title: 'Authorization: raw bytes after Bearer',
+    appliesTo: api,
+    headers: withHeader('Authorization', `Bearer ${latin1Bytes(0xa0, 0xff)}`),
+  },
 ];
 
 const headerCases: Case[] = ROUTES.flatMap((route) =>
-  HEADER_CASES.filter((kind) => kind.appliesTo(route)).map(
-    (kind): Case => ({
-      title: `header: ${kind.title}`,
-      route,
-      build: (base, context) => asIs(route, { ...base, headers: kind.headers(base.headers, context) }),
-    }),
-  ),
+  HEADER_CASES.filter((kind) => kind.appliesTo(route)).map((kind): Case => ({
+    title: `header: ${kind.title}`,
+    route,
+    build: (base, context) => asIs(route, { ...base, headers: kind.headers(base.headers, context) }),
+  })),
 );
 
-const CASES: Case[] = [...fieldCases, ...bodyCases, ...strayBodyCases, ...queryCases, ...paramCases, ...pathCases, ...spelledFormCases, ...headerCases];
+const CASES: Case[] = [
+  ...fieldCases,
+  ...bodyCases,
+  ...strayBodyCases,
+  ...queryCases,
+  ...paramCases,
+  ...pathCases,
+  ...spelledFormCases,
+  ...headerCases,
+];
 
 // ---- what every answer must be -----------------------------------------------------------------
 
@@ -758,18 +1156,23 @@ function breaches(testCase: Case, request: WireRequest, response: WireResponse |
   if (!response) return testCase.mayGoUnanswered ? [] : ['no answer'];
   const found: string[] = [];
   if (response.status >= 500) found.push(`status ${response.status}`);
-  else if (testCase.status !== undefined && response.status !== testCase.status) found.push(`status ${response.status}, API.md wants ${testCase.status}`);
+  else if (testCase.status !== undefined && response.status !== testCase.status)
+    found.push(`status ${response.status}, API.md wants ${testCase.status}`);
   if (!response.headers['x-request-id']) found.push('no X-Request-Id');
   const leak = LEAKS.find((pattern) => pattern.test(response.text));
   if (leak) found.push(`the body leaks internals (${leak})`);
   if (!isApiPath(routedPath(request.path))) return found;
   if (response.status >= 400 && response.status < 500) {
     const code = response.body?.code;
-    if (!/^application\/problem\+json\b/.test(response.headers['content-type'] ?? '')) found.push(`a ${response.status} that is not a problem document (${response.headers['content-type']})`);
-    else if (API_ERROR_STATUS[code] !== response.status || response.body.status !== response.status) found.push(`a ${response.status} with code ${JSON.stringify(code)}, not API.md's`);
+    if (!/^application\/problem\+json\b/.test(response.headers['content-type'] ?? ''))
+      found.push(`a ${response.status} that is not a problem document (${response.headers['content-type']})`);
+    else if (API_ERROR_STATUS[code] !== response.status || response.body.status !== response.status)
+      found.push(`a ${response.status} with code ${JSON.stringify(code)}, not API.md's`);
   }
-  if (response.status < 300 && !/no-store/.test(response.headers['cache-control'] ?? '')) found.push(`a ${response.status} on /api without Cache-Control: no-store`);
-  if (testCase.nonJsonBody && ![404, 405, 415].includes(response.status)) found.push(`a non-JSON body on /api answered ${response.status}, not 415`);
+  if (response.status < 300 && !/no-store/.test(response.headers['cache-control'] ?? ''))
+    found.push(`a ${response.status} on /api without Cache-Control: no-store`);
+  if (testCase.nonJsonBody && ![404, 405, 415].includes(response.status))
+    found.push(`a non-JSON body on /api answered ${response.status}, not 415`);
   return found;
 }
 
@@ -777,7 +1180,10 @@ function breaches(testCase: Case, request: WireRequest, response: WireResponse |
 class ErrorLog implements LoggerService {
   readonly lines: { requestId?: string; text: string }[] = [];
   error(message: unknown) {
-    const { msg, requestId } = typeof message === 'object' && message !== null ? (message as { msg?: unknown; requestId?: string }) : { msg: message, requestId: undefined };
+    const { msg, requestId } =
+      typeof message === 'object' && message !== null
+        ? (message as { msg?: unknown; requestId?: string })
+        : { msg: message, requestId: undefined };
     this.lines.push({ requestId, text: String(msg) });
   }
   about(requestId: string | undefined, since: number): string[] {
@@ -789,7 +1195,6 @@ class ErrorLog implements LoggerService {
   debug() {}
   verbose() {}
 }
-
 
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `bad-input battery on ${backend}`, () => {
@@ -824,11 +1229,14 @@ for (const { backend, needs } of BACKENDS) {
     afterAll(() => context.app?.close());
 
     // Otherwise a broken token or CSRF cookie would leave every case testing only the front door.
-    it.each(ROUTES.map((route) => ({ route, name: routeName(route) })))('$name takes its well-formed request', async ({ route }) => {
-      const response = await sendWire(context.app.url, asIs(route, await route.base(context)));
-      if (route.answers) expect(response?.status).toBe(route.answers);
-      else expect(String(response?.status)).toMatch(/^2\d\d$/);
-    });
+    it.each(ROUTES.map((route) => ({ route, name: routeName(route) })))(
+      '$name takes its well-formed request',
+      async ({ route }) => {
+        const response = await sendWire(context.app.url, asIs(route, await route.base(context)));
+        if (route.answers) expect(response?.status).toBe(route.answers);
+        else expect(String(response?.status)).toMatch(/^2\d\d$/);
+      },
+    );
 
     // Building a case's well-formed request may mean signing in; the next few are built while this one runs.
     const bases = new Map<number, Promise<Base>>();
@@ -844,7 +1252,13 @@ for (const { backend, needs } of BACKENDS) {
       return base;
     }
 
-    it.each(CASES.map((testCase, index) => ({ ...testCase, index, name: `${routeName(testCase.route)} · ${testCase.title}` })))('$name', async (testCase) => {
+    it.each(
+      CASES.map((testCase, index) => ({
+        ...testCase,
+        index,
+        name: `${routeName(testCase.route)} · ${testCase.title}`,
+      })),
+    )('$name', async (testCase) => {
       const request = testCase.build(await baseOf(testCase.index), context);
       const logged = errors.lines.length;
       const response = await sendWire(context.app.url, request, { halfClose: testCase.mayGoUnanswered });

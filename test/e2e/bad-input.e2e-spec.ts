@@ -4,8 +4,16 @@ import { BACKENDS, HttpResult, startTestApp, TestApp } from '../support/test-app
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { API_ERROR_STATUS } from '../support/api-contract';
 
-
-const LEAKS = [/\bat .+:\d+:\d+/, /\\n\s+at /, /Error:/, /node_modules/, /\bSELECT\b/, /\bINSERT INTO\b/, /QueryFailedError/, /SQLITE_/];
+const LEAKS = [
+  /\bat .+:\d+:\d+/,
+  /\\n\s+at /,
+  /Error:/,
+  /node_modules/,
+  /\bSELECT\b/,
+  /\bINSERT INTO\b/,
+  /QueryFailedError/,
+  /SQLITE_/,
+];
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KIB = 1024;
 
@@ -27,7 +35,13 @@ function expectProblem(response: HttpResult, status: number, code: string): void
   expect({ status: response.status, body: response.body }).toMatchObject({ status, body: { status, code } });
   expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json\b/);
   expect(response.body).toEqual(
-    expect.objectContaining({ type: expect.any(String), title: expect.any(String), detail: expect.any(String), status, code }),
+    expect.objectContaining({
+      type: expect.any(String),
+      title: expect.any(String),
+      detail: expect.any(String),
+      status,
+      code,
+    }),
   );
   expect(API_ERROR_STATUS[code]).toBe(status);
   expect(response.headers.get('x-request-id')).toMatch(SANE_REQUEST_ID);
@@ -45,7 +59,11 @@ function expectProblemAmong(response: HttpResult, outcomes: Outcome[]): void {
 function expectLoginTicket(response: HttpResult): void {
   expect(response.status).toBe(202);
   expect(response.body).toEqual(
-    expect.objectContaining({ sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{22,}$/), expiresAt: expect.any(String), codeLength: expect.any(Number) }),
+    expect.objectContaining({
+      sessionId: expect.stringMatching(/^[A-Za-z0-9_-]{22,}$/),
+      expiresAt: expect.any(String),
+      codeLength: expect.any(Number),
+    }),
   );
   expectNoLeak(response);
 }
@@ -80,8 +98,22 @@ interface Endpoint {
 const unknownSessionId = () => randomBytes(36).toString('base64url');
 
 const ENDPOINTS: Endpoint[] = [
-  { title: 'POST /auth/otp', method: 'POST', path: '/api/v1/auth/otp', field: 'email', validBody: () => ({ email: uniqueEmail('bad-input') }), signedIn: false },
-  { title: 'POST /auth/otp/resend', method: 'POST', path: '/api/v1/auth/otp/resend', field: 'sessionId', validBody: () => ({ sessionId: unknownSessionId() }), signedIn: false },
+  {
+    title: 'POST /auth/otp',
+    method: 'POST',
+    path: '/api/v1/auth/otp',
+    field: 'email',
+    validBody: () => ({ email: uniqueEmail('bad-input') }),
+    signedIn: false,
+  },
+  {
+    title: 'POST /auth/otp/resend',
+    method: 'POST',
+    path: '/api/v1/auth/otp/resend',
+    field: 'sessionId',
+    validBody: () => ({ sessionId: unknownSessionId() }),
+    signedIn: false,
+  },
   {
     title: 'POST /auth/otp/verify',
     method: 'POST',
@@ -90,14 +122,29 @@ const ENDPOINTS: Endpoint[] = [
     validBody: () => ({ sessionId: unknownSessionId(), code: '123456' }),
     signedIn: false,
   },
-  { title: 'PATCH /users/me', method: 'PATCH', path: '/api/v1/users/me', field: 'name', validBody: () => ({ name: 'Mallory' }), signedIn: true },
+  {
+    title: 'PATCH /users/me',
+    method: 'PATCH',
+    path: '/api/v1/users/me',
+    field: 'name',
+    validBody: () => ({ name: 'Mallory' }),
+    signedIn: true,
+  },
 ];
 
 const BOUNDARY = 'bad-input-boundary';
 
 const BODY_CASES: { title: string; body: (valid: Json, field: string) => RawBody; outcome: Outcome }[] = [
-  { title: 'oversized (17 KiB)', body: (valid) => json({ ...valid, padding: 'x'.repeat(17 * KIB) }), outcome: TOO_LARGE },
-  { title: 'oversized JSON string in the field (20 KiB)', body: (valid, field) => json({ ...valid, [field]: 'x'.repeat(20 * KIB) }), outcome: TOO_LARGE },
+  {
+    title: 'oversized (17 KiB)',
+    body: (valid) => json({ ...valid, padding: 'x'.repeat(17 * KIB) }),
+    outcome: TOO_LARGE,
+  },
+  {
+    title: 'oversized JSON string in the field (20 KiB)',
+    body: (valid, field) => json({ ...valid, [field]: 'x'.repeat(20 * KIB) }),
+    outcome: TOO_LARGE,
+  },
   { title: 'malformed JSON', body: (valid) => raw(JSON.stringify(valid).slice(0, -1)), outcome: INVALID },
   { title: 'JSON followed by garbage', body: (valid) => raw(`${JSON.stringify(valid)} trailing`), outcome: INVALID },
   { title: 'single-quoted pseudo JSON', body: (_valid, field) => raw(`{'${field}': 'x'}`), outcome: INVALID },
@@ -112,7 +159,8 @@ const BODY_CASES: { title: string; body: (valid: Json, field: string) => RawBody
   { title: 'text/plain', body: (valid) => raw(JSON.stringify(valid), 'text/plain'), outcome: UNSUPPORTED },
   {
     title: 'application/x-www-form-urlencoded',
-    body: (valid) => raw(new URLSearchParams(valid as Record<string, string>).toString(), 'application/x-www-form-urlencoded'),
+    body: (valid) =>
+      raw(new URLSearchParams(valid as Record<string, string>).toString(), 'application/x-www-form-urlencoded'),
     outcome: UNSUPPORTED,
   },
   {
@@ -124,14 +172,38 @@ const BODY_CASES: { title: string; body: (valid: Json, field: string) => RawBody
       ),
     outcome: UNSUPPORTED,
   },
-  { title: 'application/xml', body: (_valid, field) => raw(`<${field}>x</${field}>`, 'application/xml'), outcome: UNSUPPORTED },
+  {
+    title: 'application/xml',
+    body: (_valid, field) => raw(`<${field}>x</${field}>`, 'application/xml'),
+    outcome: UNSUPPORTED,
+  },
   { title: 'no content type', body: (valid) => unlabelled(JSON.stringify(valid)), outcome: UNSUPPORTED },
   { title: 'an unknown field', body: (valid) => json({ ...valid, isAdmin: true }), outcome: INVALID },
-  { title: '__proto__ member', body: (valid) => raw(`{"__proto__":{"isAdmin":true},${JSON.stringify(valid).slice(1)}`), outcome: INVALID },
-  { title: 'constructor.prototype member', body: (valid) => json({ ...valid, constructor: { prototype: { isAdmin: true } } }), outcome: INVALID },
-  { title: 'deeply nested objects in the field (2,500 levels)', body: (_valid, field) => raw(`{"${field}":${nestedObjects(2500)}}`), outcome: INVALID },
-  { title: 'deeply nested arrays in the field (8,000 levels)', body: (_valid, field) => raw(`{"${field}":${nestedArrays(8000)}}`), outcome: INVALID },
-  { title: 'deeply nested objects in an unknown field (2,500 levels)', body: (valid) => raw(`{"deep":${nestedObjects(2500)},${JSON.stringify(valid).slice(1)}`), outcome: INVALID },
+  {
+    title: '__proto__ member',
+    body: (valid) => raw(`{"__proto__":{"isAdmin":true},${JSON.stringify(valid).slice(1)}`),
+    outcome: INVALID,
+  },
+  {
+    title: 'constructor.prototype member',
+    body: (valid) => json({ ...valid, constructor: { prototype: { isAdmin: true } } }),
+    outcome: INVALID,
+  },
+  {
+    title: 'deeply nested objects in the field (2,500 levels)',
+    body: (_valid, field) => raw(`{"${field}":${nestedObjects(2500)}}`),
+    outcome: INVALID,
+  },
+  {
+    title: 'deeply nested arrays in the field (8,000 levels)',
+    body: (_valid, field) => raw(`{"${field}":${nestedArrays(8000)}}`),
+    outcome: INVALID,
+  },
+  {
+    title: 'deeply nested objects in an unknown field (2,500 levels)',
+    body: (valid) => raw(`{"deep":${nestedObjects(2500)},${JSON.stringify(valid).slice(1)}`),
+    outcome: INVALID,
+  },
 ];
 
 // ---- emails ---------------------------------------------------------------------------------
@@ -186,7 +258,7 @@ const REJECTED_EMAILS: [title: string, email: unknown][] = [
 const ACCEPTED_EMAILS: [title: string, email: string, normalised: string][] = [
   ['surrounding spaces and capitals', ' Ada@Example.COM ', 'ada@example.com'],
   ['253 characters', addressOfLength(253), addressOfLength(253)],
-  ["SQL metacharacters in a valid local part", "o'reilly--@example.com", "o'reilly--@example.com"],
+  ['SQL metacharacters in a valid local part', "o'reilly--@example.com", "o'reilly--@example.com"],
 ];
 
 const IDN_EMAILS: string[] = ['用户@例子.广告', 'josé@bücher.de', 'ada@bücher.de', 'пользователь@пример.рф'];
@@ -236,10 +308,18 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 function decodeJwt(token: string): { header: Json; payload: Json; signature: string } {
   const [header, payload, signature] = token.split('.');
-  return { header: JSON.parse(Buffer.from(header, 'base64url').toString()), payload: JSON.parse(Buffer.from(payload, 'base64url').toString()), signature };
+  return {
+    header: JSON.parse(Buffer.from(header, 'base64url').toString()),
+    payload: JSON.parse(Buffer.from(payload, 'base64url').toString()),
+    signature,
+  };
 }
 
-function es256(header: Json, payload: Json, privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey): string {
+function es256(
+  header: Json,
+  payload: Json,
+  privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+): string {
   const input = `${b64url(header)}.${b64url(payload)}`;
   return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
@@ -306,7 +386,10 @@ const BAD_AUTHORIZATIONS: [title: string, header: (context: TokenContext) => str
 /** A JSON object whose compact serialisation is exactly `bytes` long. */
 const formDataOfSize = (bytes: number): Json => ({ notes: 'x'.repeat(bytes - '{"notes":""}'.length) });
 
-const BASELINE_PROFILE = { name: 'Ada Lovelace', lastSubmittedFormData: { step: 2, answers: { colour: 'blue' }, tags: ['a', 'b'] } };
+const BASELINE_PROFILE = {
+  name: 'Ada Lovelace',
+  lastSubmittedFormData: { step: 2, answers: { colour: 'blue' }, tags: ['a', 'b'] },
+};
 
 const BAD_PROFILE_BODIES: [title: string, body: Json | string][] = [
   ['name of 201 characters', { name: 'n'.repeat(201) }],
@@ -391,10 +474,17 @@ for (const { backend, needs } of BACKENDS) {
     afterAll(() => app?.close());
 
     describe('request bodies', () => {
-      const rows = ENDPOINTS.flatMap((endpoint) => BODY_CASES.map((bodyCase) => [`${endpoint.title}: ${bodyCase.title}`, endpoint, bodyCase] as const));
+      const rows = ENDPOINTS.flatMap((endpoint) =>
+        BODY_CASES.map((bodyCase) => [`${endpoint.title}: ${bodyCase.title}`, endpoint, bodyCase] as const),
+      );
 
       it.each(rows)('%s', async (_title, endpoint, { body, outcome }) => {
-        const response = await send(endpoint.method, endpoint.path, body(endpoint.validBody(), endpoint.field), endpoint.signedIn ? bearer() : {});
+        const response = await send(
+          endpoint.method,
+          endpoint.path,
+          body(endpoint.validBody(), endpoint.field),
+          endpoint.signedIn ? bearer() : {},
+        );
         expectProblem(response, ...outcome);
       });
     });
@@ -441,7 +531,10 @@ for (const { backend, needs } of BACKENDS) {
       });
 
       it('answers otp_expired for a well-formed unknown sessionId', async () => {
-        expectProblem(await app.request('POST', path, { json: { ...rest, sessionId: unknownSessionId() } }), ...EXPIRED);
+        expectProblem(
+          await app.request('POST', path, { json: { ...rest, sessionId: unknownSessionId() } }),
+          ...EXPIRED,
+        );
       });
     });
 
@@ -453,22 +546,35 @@ for (const { backend, needs } of BACKENDS) {
       });
 
       it('refuses a body without a code', async () => {
-        expectProblem(await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId } }), ...INVALID);
+        expectProblem(
+          await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId } }),
+          ...INVALID,
+        );
       });
 
       it.each(BAD_CODES)('refuses %s', async (_title, code) => {
-        expectProblem(await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId, code } }), ...INVALID);
+        expectProblem(
+          await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId, code } }),
+          ...INVALID,
+        );
       });
 
       it('takes "123 456" as a code, not as malformed input', async () => {
         const code = login.code === '123456' ? '654 321' : '123 456';
-        const response = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId, code } });
+        const response = await app.request('POST', '/api/v1/auth/otp/verify', {
+          json: { sessionId: login.sessionId, code },
+        });
         expectProblemAmong(response, [[401, 'otp_invalid'], EXPIRED]);
       });
 
       it('still signs in with the right code afterwards', async () => {
-        const response = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId: login.sessionId, code: login.code } });
-        expect({ status: response.status, body: response.body }).toMatchObject({ status: 200, body: { tokenType: 'Bearer', user: { email: login.email } } });
+        const response = await app.request('POST', '/api/v1/auth/otp/verify', {
+          json: { sessionId: login.sessionId, code: login.code },
+        });
+        expect({ status: response.status, body: response.body }).toMatchObject({
+          status: 200,
+          body: { tokenType: 'Bearer', user: { email: login.email } },
+        });
       });
     });
 
@@ -478,14 +584,22 @@ for (const { backend, needs } of BACKENDS) {
     ])('%s /api/v1/users/me authorization', (method, json) => {
       it.each(BAD_AUTHORIZATIONS)('refuses %s', async (_title, header) => {
         const authorization = header(tokens);
-        const response = await app.request(method, '/api/v1/users/me', { json, headers: authorization === undefined ? {} : { authorization } });
+        const response = await app.request(method, '/api/v1/users/me', {
+          json,
+          headers: authorization === undefined ? {} : { authorization },
+        });
         expectProblem(response, ...UNAUTHORIZED);
       });
     });
 
     describe('PATCH /api/v1/users/me body', () => {
       it.each(BAD_PROFILE_BODIES)('refuses %s', async (_title, body) => {
-        const response = await send('PATCH', '/api/v1/users/me', typeof body === 'string' ? raw(body) : json(body), bearer());
+        const response = await send(
+          'PATCH',
+          '/api/v1/users/me',
+          typeof body === 'string' ? raw(body) : json(body),
+          bearer(),
+        );
         expectProblem(response, ...INVALID);
       });
 
@@ -503,25 +617,39 @@ for (const { backend, needs } of BACKENDS) {
         expect(me.body).toMatchObject(profile);
       });
 
-      it.each(AWKWARD_FORM_DATA)('stores or refuses lastSubmittedFormData with %s, never a 5xx', async (_title, formData) => {
-        const other = await signIn(app);
-        const response = await app.request('PATCH', '/api/v1/users/me', { json: { lastSubmittedFormData: formData }, headers: { authorization: `Bearer ${other.accessToken}` } });
-        if (response.status === 200) expectNoLeak(response);
-        else expectProblem(response, ...INVALID);
-        const me = await app.request('GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${other.accessToken}` } });
-        expect(me.status).toBe(200);
-      });
+      it.each(AWKWARD_FORM_DATA)(
+        'stores or refuses lastSubmittedFormData with %s, never a 5xx',
+        async (_title, formData) => {
+          const other = await signIn(app);
+          const response = await app.request('PATCH', '/api/v1/users/me', {
+            json: { lastSubmittedFormData: formData },
+            headers: { authorization: `Bearer ${other.accessToken}` },
+          });
+          if (response.status === 200) expectNoLeak(response);
+          else expectProblem(response, ...INVALID);
+          const me = await app.request('GET', '/api/v1/users/me', {
+            headers: { authorization: `Bearer ${other.accessToken}` },
+          });
+          expect(me.status).toBe(200);
+        },
+      );
     });
 
     describe('X-Request-Id', () => {
       it.each(SANE_REQUEST_IDS)('echoes the sane %s on a problem response', async (requestId) => {
-        const response = await app.request('POST', '/api/v1/auth/otp', { json: {}, headers: { 'x-request-id': requestId } });
+        const response = await app.request('POST', '/api/v1/auth/otp', {
+          json: {},
+          headers: { 'x-request-id': requestId },
+        });
         expectProblem(response, ...INVALID);
         expect(response.headers.get('x-request-id')).toBe(requestId);
       });
 
       it.each(INSANE_REQUEST_IDS)('replaces one %s by a generated id', async (_title, requestId) => {
-        const response = await app.request('POST', '/api/v1/auth/otp', { json: {}, headers: { 'x-request-id': requestId } });
+        const response = await app.request('POST', '/api/v1/auth/otp', {
+          json: {},
+          headers: { 'x-request-id': requestId },
+        });
         expectProblem(response, ...INVALID);
         expect(response.headers.get('x-request-id')).not.toBe(requestId);
         expect(response.text).not.toContain(requestId);
@@ -544,7 +672,9 @@ for (const { backend, needs } of BACKENDS) {
       const ready = await app.request('GET', '/health/ready');
       expect({ status: ready.status, body: ready.body }).toMatchObject({ status: 200 });
       const session = await signIn(app);
-      const me = await app.request('GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${session.accessToken}` } });
+      const me = await app.request('GET', '/api/v1/users/me', {
+        headers: { authorization: `Bearer ${session.accessToken}` },
+      });
       expect({ status: me.status, body: me.body }).toMatchObject({ status: 200, body: { email: session.email } });
     });
   });

@@ -47,7 +47,15 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     app = await startTestApp({ backend: 'sqlite-memory', env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     // Another site, for the cross-site attempts.
     attacker = createServer((request, response) => {
@@ -79,7 +87,13 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     await expectText(page, email);
     const cookies = await context.cookies();
     const session = cookies.find((cookie) => cookie.name.endsWith('otp_session'));
-    expect(session).toMatchObject({ name: '__Host-otp_session', httpOnly: true, secure: true, sameSite: 'Lax', path: '/' });
+    expect(session).toMatchObject({
+      name: '__Host-otp_session',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+      path: '/',
+    });
     expect(session!.domain.startsWith('.')).toBe(false);
   });
 
@@ -111,7 +125,7 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     const code = await askForCode(uniqueEmail('wrong'));
     await page.getByLabel('Code').fill(code === '000000' ? '000001' : '000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert')).toBeTruthy();
+    expect(page.getByRole('alert')).toBeTruthy();
     expect(await page.getByRole('alert').textContent()).toContain('4 attempts left');
     expect(await page.getByLabel('Code').getAttribute('aria-invalid')).toBe('true');
   });
@@ -157,7 +171,9 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
 
   it('refuses a cross-site form post without the CSRF token, and sends no mail', async () => {
     const before = mailCount();
-    const response = page.waitForResponse((answer) => answer.url() === `${app.url}/login` && answer.request().method() === 'POST');
+    const response = page.waitForResponse(
+      (answer) => answer.url() === `${app.url}/login` && answer.request().method() === 'POST',
+    );
     await page.goto(`${attackerUrl}/post-login`);
     expect((await response).status()).toBe(403);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -199,10 +215,15 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     const audit = async (name: string) => {
       await axePage.addScriptTag({ content: AXE_SOURCE });
       const violations: { id: string; impact: string }[] = await axePage.evaluate(async () => {
-        const result = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }).axe.run();
+        const result = await (
+          window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } }
+        ).axe.run();
         return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
       });
-      expect({ page: name, violations: violations.filter((violation) => ['serious', 'critical'].includes(violation.impact)) }).toEqual({ page: name, violations: [] });
+      expect({
+        page: name,
+        violations: violations.filter((violation) => ['serious', 'critical'].includes(violation.impact)),
+      }).toEqual({ page: name, violations: [] });
     };
     await axePage.goto(`${app.url}/login`);
     await audit('login');

@@ -10,7 +10,11 @@ import { COMPILED_CLI } from '../support/cli';
 
 /** The compiled CLI in `cwd` with only this environment: no `.env`, nothing inherited. */
 function cli(cwd: string, env: Record<string, string>, ...args: string[]) {
-  const result = spawnSync(process.execPath, [COMPILED_CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [COMPILED_CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -24,13 +28,17 @@ describe('the command line', () => {
   // A production environment missing every required variable: only help may succeed in it.
   const UNCONFIGURED = { NODE_ENV: 'production' };
 
-  it.each([[['--help']], [['-h']], [['help']], [['token', '--help']], [['token', 'revoke', '-h']]])('prints the usage for %j and exits 0 without any configuration', (args) => {
-    const result = cli(cwd, UNCONFIGURED, ...args);
-    expect(result).toMatchObject({ status: 0, stderr: '' });
-    expect(result.stdout).toMatch(/^usage:\n/);
-    for (const command of ['token --service NAME --scope', 'token revoke JTI', 'audit verify']) expect(result.stdout).toContain(command);
-    expect(result.stdout).toContain('audit:read, tokens:introspect, users:read');
-  });
+  it.each([[['--help']], [['-h']], [['help']], [['token', '--help']], [['token', 'revoke', '-h']]])(
+    'prints the usage for %j and exits 0 without any configuration',
+    (args) => {
+      const result = cli(cwd, UNCONFIGURED, ...args);
+      expect(result).toMatchObject({ status: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^usage:\n/);
+      for (const command of ['token --service NAME --scope', 'token revoke JTI', 'audit verify'])
+        expect(result.stdout).toContain(command);
+      expect(result.stdout).toContain('audit:read, tokens:introspect, users:read');
+    },
+  );
 
   const MINT = ['token', '--service', 'billing', '--scope', 'audit:read'];
 
@@ -44,11 +52,27 @@ describe('the command line', () => {
     ['an empty value', [...MINT, '--ttl='], '--ttl needs a value'],
     ['a flag given twice', [...MINT, '--ttl', '1h', '--ttl', '30d'], '--ttl is given twice'],
     ['a stray argument', [...MINT, 'extra'], 'unexpected argument'],
-    ['an unknown scope', ['token', '--service', 'billing', '--scope', 'audit:read admin:everything'], 'unknown scope "admin:everything": --scope takes audit:read, tokens:introspect, users:read'],
-    ['a scope of another shape', ['token', '--service', 'billing', '--scope', 'audit:*'], 'unknown scope: --scope takes audit:read, tokens:introspect, users:read'],
-    ['a bad --ttl', [...MINT, '--ttl', 'forever'], '--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)'],
+    [
+      'an unknown scope',
+      ['token', '--service', 'billing', '--scope', 'audit:read admin:everything'],
+      'unknown scope "admin:everything": --scope takes audit:read, tokens:introspect, users:read',
+    ],
+    [
+      'a scope of another shape',
+      ['token', '--service', 'billing', '--scope', 'audit:*'],
+      'unknown scope: --scope takes audit:read, tokens:introspect, users:read',
+    ],
+    [
+      'a bad --ttl',
+      [...MINT, '--ttl', 'forever'],
+      '--ttl must be a duration such as 900, 15m, 1h or 30d (at most 366d)',
+    ],
     ['token revoke without a jti', ['token', 'revoke'], 'token revoke takes one argument: the jti of the token'],
-    ['token revoke with two', ['token', 'revoke', 'a'.repeat(32), 'b'.repeat(32)], 'token revoke takes one argument: the jti of the token'],
+    [
+      'token revoke with two',
+      ['token', 'revoke', 'a'.repeat(32), 'b'.repeat(32)],
+      'token revoke takes one argument: the jti of the token',
+    ],
     ['an audit subcommand other than verify', ['audit', 'repair'], 'audit takes one subcommand: verify'],
     ['audit verify with a flag', ['audit', 'verify', '--fast'], 'audit takes one subcommand: verify'],
   ])('refuses %s with exit 2 and one line saying why, then the usage', (_what, args, reason) => {
@@ -85,11 +109,20 @@ describe('audit verify on the embedded default, across restarts', () => {
   async function start(): Promise<string> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(process.execPath, [COMPILED_MAIN], { cwd, env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [COMPILED_MAIN], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
     server = child;
     let exited = false;
     child.once('exit', () => (exited = true));
-    await waitUntil(async () => (await fetch(`${url}/health/ready`)).ok, 'the embedded default did not become ready', 20_000, () => (exited ? 'it exited' : undefined));
+    await waitUntil(
+      async () => (await fetch(`${url}/health/ready`)).ok,
+      'the embedded default did not become ready',
+      20_000,
+      () => (exited ? 'it exited' : undefined),
+    );
     return url;
   }
 
@@ -120,7 +153,11 @@ describe('audit verify on the embedded default, across restarts', () => {
   }
 
   async function requestCode(url: string, email: string): Promise<void> {
-    const response = await fetch(`${url}/api/v1/auth/otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    const response = await fetch(`${url}/api/v1/auth/otp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
     expect(response.status).toBe(202);
   }
 

@@ -50,12 +50,22 @@ describe('HTTP hardening', () => {
     ['POST', '/api/v1/auth/otp/verify'],
     ['PATCH', '/api/v1/users/me'],
   ];
-  const HOSTILE_QUERIES = ['?email=%27%20OR%201%3D1--', '?x=%00', '?a[b][c]=1', `?long=${'x'.repeat(4000)}`, '?%E2%80%AE=rtl', '?__proto__[admin]=1'];
+  const HOSTILE_QUERIES = [
+    '?email=%27%20OR%201%3D1--',
+    '?x=%00',
+    '?a[b][c]=1',
+    `?long=${'x'.repeat(4000)}`,
+    '?%E2%80%AE=rtl',
+    '?__proto__[admin]=1',
+  ];
 
   it.each(ROUTES.flatMap(([method, path]) => HOSTILE_QUERIES.map((query) => [method, path, query] as const)))(
     '%s %s%s never answers 5xx',
     async (method, path, query) => {
-      const response = await app.request(method, path + query, { json: method === 'GET' ? undefined : {}, headers: { authorization: `Bearer ${accessToken}` } });
+      const response = await app.request(method, path + query, {
+        json: method === 'GET' ? undefined : {},
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       expect(response.status).toBeLessThan(500);
       if (response.status >= 400) expect(response.headers.get('content-type')).toContain('application/problem+json');
     },
@@ -74,11 +84,23 @@ describe('HTTP hardening', () => {
   });
 
   it.each([
-    ['a header larger than the server accepts', `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
-    ['a body shorter than its Content-Length', 'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"email":"a@b.c"}'],
+    [
+      'a header larger than the server accepts',
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ],
+    [
+      'a body shorter than its Content-Length',
+      'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"email":"a@b.c"}',
+    ],
     ['a malformed request line', 'GARBAGE\r\n\r\n'],
-    ['conflicting Content-Length and Transfer-Encoding', 'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['a bad chunk size', 'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    [
+      'conflicting Content-Length and Transfer-Encoding',
+      'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    [
+      'a bad chunk size',
+      'POST /api/v1/auth/otp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+    ],
   ])('answers %s without a 5xx', async (_name, request) => {
     const status = statusOf(await rawHttp(app, request));
     if (!Number.isNaN(status)) expect(status).toBeLessThan(500);
@@ -90,7 +112,8 @@ describe('HTTP hardening', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     const csp = response.headers.get('content-security-policy') ?? '';
-    for (const directive of ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]) expect(csp).toContain(directive);
+    for (const directive of ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"])
+      expect(csp).toContain(directive);
     expect(csp).not.toContain('unsafe-inline');
     expect(response.headers.get('strict-transport-security')).toBeNull();
   });
@@ -109,13 +132,20 @@ describe('HTTP hardening', () => {
 
 describe('HTTP hardening in production', () => {
   it('sends HSTS and allows only the configured CORS origins', async () => {
-    const app = await startTestApp({ backend: 'sqlite-memory', env: { NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' } });
+    const app = await startTestApp({
+      backend: 'sqlite-memory',
+      env: { NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' },
+    });
     try {
       const response = await app.request('GET', '/health/live');
       expect(response.headers.get('strict-transport-security')).toContain('max-age=31536000');
-      const allowed = await app.request('OPTIONS', '/api/v1/auth/otp', { headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+      const allowed = await app.request('OPTIONS', '/api/v1/auth/otp', {
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+      });
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-      const refused = await app.request('OPTIONS', '/api/v1/auth/otp', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      const refused = await app.request('OPTIONS', '/api/v1/auth/otp', {
+        headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      });
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     } finally {
       await app.close();
@@ -127,7 +157,9 @@ describe('HTTP hardening in production', () => {
     try {
       const { accessToken } = await signIn(app);
       await app.app.get(DataSource).query('DROP TABLE users');
-      const response = await app.request('GET', '/api/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } });
+      const response = await app.request('GET', '/api/v1/users/me', {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
       expect(response.status).toBe(500);
       expect(response.body).toMatchObject({ code: 'internal_error', detail: 'Something went wrong on our side.' });
       expect(response.text).not.toMatch(/users|SQLITE|table|at /i);
@@ -141,10 +173,25 @@ const ADMIN = 'admin@example.com';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** A JSON request with headers no fetch would send as they are; answers status and parsed body. */
-async function rawJson(app: TestApp, path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+async function rawJson(
+  app: TestApp,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: any }> {
   const payload = JSON.stringify(body);
-  const lines = Object.entries({ host: 'login.test', 'content-type': 'application/json', 'content-length': String(payload.length), connection: 'close', ...headers });
-  const response = await rawHttp(app, `POST ${path} HTTP/1.1\r\n${lines.map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${payload}`, { waitForAnswer: true });
+  const lines = Object.entries({
+    host: 'login.test',
+    'content-type': 'application/json',
+    'content-length': String(payload.length),
+    connection: 'close',
+    ...headers,
+  });
+  const response = await rawHttp(
+    app,
+    `POST ${path} HTTP/1.1\r\n${lines.map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${payload}`,
+    { waitForAnswer: true },
+  );
   const text = response.slice(response.indexOf('\r\n\r\n') + 4);
   return { status: statusOf(response), body: text.startsWith('{') ? JSON.parse(text) : text };
 }
@@ -154,10 +201,20 @@ class PageClient {
   private readonly cookies = new Map<string, string>();
   constructor(private readonly app: TestApp) {}
 
-  async send(method: string, path: string, body?: { form?: Record<string, string>; json?: unknown }): Promise<Response> {
-    const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
+  async send(
+    method: string,
+    path: string,
+    body?: { form?: Record<string, string>; json?: unknown },
+  ): Promise<Response> {
+    const headers: Record<string, string> = {
+      cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+    };
     let payload: string | undefined;
-    if (body?.form) [headers['content-type'], payload] = ['application/x-www-form-urlencoded', new URLSearchParams(body.form).toString()];
+    if (body?.form)
+      [headers['content-type'], payload] = [
+        'application/x-www-form-urlencoded',
+        new URLSearchParams(body.form).toString(),
+      ];
     if (body?.json) [headers['content-type'], payload] = ['application/json', JSON.stringify(body.json)];
     const response = await fetch(this.app.url + path, { method, headers, body: payload, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) {
@@ -193,33 +250,64 @@ for (const { backend, needs } of BACKENDS) {
       const JUNK_FORWARDED_FOR = 'not-an-ip-'.repeat(6);
       it.each([
         ['100 tab characters', `agent/1.0${'\t'.repeat(100)}end`, /^agent\/1\.0(\\u0009)+$/],
-        ['300 C1 control bytes', Array.from({ length: 300 }, (_, i) => String.fromCharCode(0x80 + (i % 32))).join(''), /^(\\u009[0-9a-f]|\\u008[0-9a-f])+$/],
-      ])('stores a User-Agent of %s escaped, then cut to its column, and the socket address for a junk X-Forwarded-For', async (_title, userAgent, stored) => {
-        const email = uniqueEmail('agent');
-        const headers = { 'user-agent': userAgent, 'x-forwarded-for': JUNK_FORWARDED_FOR };
-        const sent = await rawJson(app, '/api/v1/auth/otp', { email }, headers);
-        expect(sent.status).toBe(202);
-        const code = await app.sink.codeFor(email, 1);
-        const verified = await rawJson(app, '/api/v1/auth/otp/verify', { sessionId: sent.body.sessionId, code }, headers);
-        expect(verified.status).toBe(200);
+        [
+          '300 C1 control bytes',
+          Array.from({ length: 300 }, (_, i) => String.fromCharCode(0x80 + (i % 32))).join(''),
+          /^(\\u009[0-9a-f]|\\u008[0-9a-f])+$/,
+        ],
+      ])(
+        'stores a User-Agent of %s escaped, then cut to its column, and the socket address for a junk X-Forwarded-For',
+        async (_title, userAgent, stored) => {
+          const email = uniqueEmail('agent');
+          const headers = { 'user-agent': userAgent, 'x-forwarded-for': JUNK_FORWARDED_FOR };
+          const sent = await rawJson(app, '/api/v1/auth/otp', { email }, headers);
+          expect(sent.status).toBe(202);
+          const code = await app.sink.codeFor(email, 1);
+          const verified = await rawJson(
+            app,
+            '/api/v1/auth/otp/verify',
+            { sessionId: sent.body.sessionId, code },
+            headers,
+          );
+          expect(verified.status).toBe(200);
 
-        const trail = await app.request('GET', `/api/v1/admin/audit?email=${encodeURIComponent(email)}`, { headers: bearer(admin.accessToken) });
-        expect(trail.body.items.map((event: { type: string }) => event.type)).toEqual(expect.arrayContaining(['otp.requested', 'otp.sent', 'otp.verified', 'session.created']));
-        const sessions = await sql(`SELECT ip, user_agent FROM sessions WHERE user_id = ${parameter(1)}`, [verified.body.user.id]);
-        for (const row of [...trail.body.items.map((event: { ip: string; userAgent: string }) => ({ ip: event.ip, user_agent: event.userAgent })), ...sessions]) {
-          expect(row.ip).toBe('127.0.0.1');
-          expect(row.user_agent).toMatch(stored);
-          expect(row.user_agent.length).toBeGreaterThan(500);
-          expect(row.user_agent.length).toBeLessThanOrEqual(512);
-        }
-      });
+          const trail = await app.request('GET', `/api/v1/admin/audit?email=${encodeURIComponent(email)}`, {
+            headers: bearer(admin.accessToken),
+          });
+          expect(trail.body.items.map((event: { type: string }) => event.type)).toEqual(
+            expect.arrayContaining(['otp.requested', 'otp.sent', 'otp.verified', 'session.created']),
+          );
+          const sessions = await sql(`SELECT ip, user_agent FROM sessions WHERE user_id = ${parameter(1)}`, [
+            verified.body.user.id,
+          ]);
+          for (const row of [
+            ...trail.body.items.map((event: { ip: string; userAgent: string }) => ({
+              ip: event.ip,
+              user_agent: event.userAgent,
+            })),
+            ...sessions,
+          ]) {
+            expect(row.ip).toBe('127.0.0.1');
+            expect(row.user_agent).toMatch(stored);
+            expect(row.user_agent.length).toBeGreaterThan(500);
+            expect(row.user_agent.length).toBeLessThanOrEqual(512);
+          }
+        },
+      );
 
       it('keys the per-IP limit by the same address, so junk X-Forwarded-For values share one budget', async () => {
         const limited = await startTestApp({ backend, env: { TRUST_PROXY: '1', RATE_LIMIT_PER_IP_PER_MINUTE: '2' } });
         try {
           const statuses = [];
           for (const junk of ['junk-1', 'junk-2', 'junk-3']) {
-            statuses.push((await limited.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('junk') }, headers: { 'x-forwarded-for': junk } })).status);
+            statuses.push(
+              (
+                await limited.request('POST', '/api/v1/auth/otp', {
+                  json: { email: uniqueEmail('junk') },
+                  headers: { 'x-forwarded-for': junk },
+                })
+              ).status,
+            );
           }
           expect(statuses).toEqual([202, 202, 429]);
           const ips: { ip: string }[] = await limited.app.get(DataSource).query('SELECT DISTINCT ip FROM audit_events');
@@ -240,7 +328,10 @@ for (const { backend, needs } of BACKENDS) {
       });
 
       it('refuses a form body at /%61pi/v1/auth/otp', async () => {
-        const response = await app.request('POST', '/%61pi/v1/auth/otp', { body: `email=${encodeURIComponent(uniqueEmail('form'))}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        const response = await app.request('POST', '/%61pi/v1/auth/otp', {
+          body: `email=${encodeURIComponent(uniqueEmail('form'))}`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
         expect(response.status).toBe(415);
         expect(response.body.code).toBe('unsupported_media_type');
       });
@@ -251,7 +342,10 @@ for (const { backend, needs } of BACKENDS) {
 
       it('refuses a lone surrogate in the email of POST /api/v1/auth/otp', async () => {
         const response = await app.request('POST', '/api/v1/auth/otp', { json: { email: LONE_SURROGATE_EMAIL } });
-        expect({ status: response.status, code: response.body.code }).toEqual({ status: 400, code: 'validation_failed' });
+        expect({ status: response.status, code: response.body.code }).toEqual({
+          status: 400,
+          code: 'validation_failed',
+        });
         expect(response.body.errors).toEqual([expect.objectContaining({ field: 'email' })]);
       });
 
@@ -267,25 +361,48 @@ for (const { backend, needs } of BACKENDS) {
     describe('admin query values out of range', () => {
       const USER_ID = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
       it.each([
-        ['a users cursor whose id is not a UUID', '/api/v1/admin/users?cursor=' + encodeCursor(['2024-01-01T00:00:00.000Z', 'not-a-uuid'])],
-        ['a users cursor whose id is a UUID without dashes', '/api/v1/admin/users?cursor=' + encodeCursor(['2024-01-01T00:00:00.000Z', USER_ID.replace(/-/g, '')])],
-        ['a users cursor with February 30th', '/api/v1/admin/users?cursor=' + encodeCursor(['2024-02-30T00:00:00.000Z', USER_ID])],
-        ['a users cursor in year 0000', '/api/v1/admin/users?cursor=' + encodeCursor(['0000-01-01T00:00:00.000Z', USER_ID])],
-        ['a users cursor in year 275760', '/api/v1/admin/users?cursor=' + encodeCursor(['+275760-09-13T00:00:00.000Z', USER_ID])],
-        ['an audit cursor above the bigint maximum', '/api/v1/admin/audit?cursor=' + encodeCursor(['9223372036854775808'])],
+        [
+          'a users cursor whose id is not a UUID',
+          '/api/v1/admin/users?cursor=' + encodeCursor(['2024-01-01T00:00:00.000Z', 'not-a-uuid']),
+        ],
+        [
+          'a users cursor whose id is a UUID without dashes',
+          '/api/v1/admin/users?cursor=' + encodeCursor(['2024-01-01T00:00:00.000Z', USER_ID.replace(/-/g, '')]),
+        ],
+        [
+          'a users cursor with February 30th',
+          '/api/v1/admin/users?cursor=' + encodeCursor(['2024-02-30T00:00:00.000Z', USER_ID]),
+        ],
+        [
+          'a users cursor in year 0000',
+          '/api/v1/admin/users?cursor=' + encodeCursor(['0000-01-01T00:00:00.000Z', USER_ID]),
+        ],
+        [
+          'a users cursor in year 275760',
+          '/api/v1/admin/users?cursor=' + encodeCursor(['+275760-09-13T00:00:00.000Z', USER_ID]),
+        ],
+        [
+          'an audit cursor above the bigint maximum',
+          '/api/v1/admin/audit?cursor=' + encodeCursor(['9223372036854775808']),
+        ],
         ['an audit cursor of nineteen nines', '/api/v1/admin/audit?cursor=' + encodeCursor(['9999999999999999999'])],
         ['since in year -9999', '/api/v1/admin/audit?since=-9999-01-01T00:00:00Z'],
         ['until in ISO basic format, no date to JavaScript', '/api/v1/admin/audit?until=20240101T000000Z'],
         ['until as an ISO week date', '/api/v1/admin/audit?until=2024-W01-1'],
       ])('answers 400 validation_failed to %s', async (_title, path) => {
         const response = await app.request('GET', path, { headers: bearer(admin.accessToken) });
-        expect({ status: response.status, code: response.body.code }).toEqual({ status: 400, code: 'validation_failed' });
+        expect({ status: response.status, code: response.body.code }).toEqual({
+          status: 400,
+          code: 'validation_failed',
+        });
       });
 
       it('takes dates from 1970 to 9999, not a second before, and the cursors it returns', async () => {
         const get = (path: string) => app.request('GET', path, { headers: bearer(admin.accessToken) });
         expect((await get('/api/v1/admin/audit?since=1969-12-31T23:59:59Z')).status).toBe(400);
-        const events = await get('/api/v1/admin/audit?limit=1&since=1970-01-01T00:00:00Z&until=9999-12-31T23:59:59.999Z');
+        const events = await get(
+          '/api/v1/admin/audit?limit=1&since=1970-01-01T00:00:00Z&until=9999-12-31T23:59:59.999Z',
+        );
         expect(events.status).toBe(200);
         expect((await get(`/api/v1/admin/audit?limit=1&cursor=${events.body.nextCursor}`)).status).toBe(200);
         const users = await get('/api/v1/admin/users?limit=1');
@@ -310,7 +427,9 @@ for (const { backend, needs } of BACKENDS) {
         expect(signedIn.headers.getSetCookie().join()).toMatch(/otp_session=[^;]+/);
         expect(signedIn.headers.get('cache-control')).toBe('no-store');
         const dashboard = await (await page.send('GET', '/dashboard')).text();
-        const signedOut = await page.send('POST', '/logout', { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(dashboard)![1] } });
+        const signedOut = await page.send('POST', '/logout', {
+          form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(dashboard)![1] },
+        });
         expect(signedOut.status).toBe(303);
         expect(signedOut.headers.get('cache-control')).toBe('no-store');
       });

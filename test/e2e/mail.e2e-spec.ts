@@ -20,8 +20,17 @@ const TTL_SECONDS = 300;
 
 /** The real MailService over the real SMTP transport, on the mailer as the mail module configures it. */
 async function mailServiceFor(env: Record<string, string>) {
-  const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY: randomBytes(32).toString('hex'), MAIL_SERVER: '127.0.0.1', MAIL_LOCALES: 'en,de', MAIL_TIMEOUT_MS: '2000', ...env });
-  const mailerModule = await Test.createTestingModule({ imports: [MailerModule.forRoot(mailerOptions(config.mail))] }).compile();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    MAIL_SERVER: '127.0.0.1',
+    MAIL_LOCALES: 'en,de',
+    MAIL_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  const mailerModule = await Test.createTestingModule({
+    imports: [MailerModule.forRoot(mailerOptions(config.mail))],
+  }).compile();
   const metrics = new Metrics();
   const sut = new MailService(new SmtpMailTransport(mailerModule.get(MailerService), config.mail), metrics, config);
   return { sut, metrics, timeoutMs: config.mail.timeoutMs, close: () => mailerModule.close() };
@@ -31,7 +40,11 @@ type MailServiceUnderTest = Awaited<ReturnType<typeof mailServiceFor>>;
 
 async function outcomes(metrics: Metrics): Promise<Record<string, number>> {
   const { values } = await metrics.mailDuration.get();
-  return Object.fromEntries(values.filter((value) => value.metricName === 'mail_send_duration_seconds_count' && value.value > 0).map((value) => [value.labels.outcome, value.value]));
+  return Object.fromEntries(
+    values
+      .filter((value) => value.metricName === 'mail_send_duration_seconds_count' && value.value > 0)
+      .map((value) => [value.labels.outcome, value.value]),
+  );
 }
 
 /** The header section exactly as received, one string per physical line. */
@@ -42,8 +55,14 @@ function headerLines(raw: Buffer): string[] {
 
 /** The header field's value as written on the wire, continuation lines joined. */
 function rawHeader(raw: Buffer, name: string): string {
-  const unfolded = headerLines(raw).join('\r\n').replace(/\r\n[ \t]/g, ' ');
-  return unfolded.split('\r\n').find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))!.slice(name.length + 1).trim();
+  const unfolded = headerLines(raw)
+    .join('\r\n')
+    .replace(/\r\n[ \t]/g, ' ');
+  return unfolded
+    .split('\r\n')
+    .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))!
+    .slice(name.length + 1)
+    .trim();
 }
 
 /** A parser may show a punycode domain either way; compare addresses in their ASCII form. */
@@ -65,7 +84,12 @@ const SENDERS: [label: string, name: string, address: string, wireAddress: strin
   ['non-ASCII with comma', 'Bücher & Co., Anmeldung', 'login@example.com', 'login@example.com'],
   ['non-ASCII with parentheses and quotes', 'Jürgen "Jö" Müller (Anmeldung)', 'login@example.com', 'login@example.com'],
   ['emoji', '🔐 Sign-in, Ünïcödé', 'login@example.com', 'login@example.com'],
-  ['very long', 'Anmeldung der Stadtbücherei Großröhrsdorf, Zweigstelle Süd (Öffnungszeiten beachten) '.repeat(4).trim(), 'login@example.com', 'login@example.com'],
+  [
+    'very long',
+    'Anmeldung der Stadtbücherei Großröhrsdorf, Zweigstelle Süd (Öffnungszeiten beachten) '.repeat(4).trim(),
+    'login@example.com',
+    'login@example.com',
+  ],
   ['internationalised sender domain', 'Bücher', 'login@bücher.de', 'login@xn--bcher-kva.de'],
 ];
 
@@ -78,7 +102,8 @@ const RECIPIENTS: [address: string, wireAddress: string][] = [
 const LOCALES = ['en', 'de'];
 
 /** name-addr with an atom phrase, a quoted string or RFC 2047 encoded words, or a bare address. */
-const RFC5322_MAILBOX = /^(?:(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*|"(?:[^"\\]|\\.)*"|=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=(?: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=)*) <[^<>\s]+>|[^<>\s]+)$/;
+const RFC5322_MAILBOX =
+  /^(?:(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?: [A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*|"(?:[^"\\]|\\.)*"|=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=(?: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=)*) <[^<>\s]+>|[^<>\s]+)$/;
 
 describe('login mail headers, read back by a real parser from a real SMTP server', () => {
   const sink = new SmtpSink();
@@ -88,11 +113,16 @@ describe('login mail headers, read back by a real parser from a real SMTP server
   describe.each(SENDERS)('from a sender name that is %s', (_label, name, senderAddress, senderWireAddress) => {
     let mail: MailServiceUnderTest;
     beforeAll(async () => {
-      mail = await mailServiceFor({ MAIL_PORT: String(sink.port), MAIL_DEFAULT_SENDER: `${quoted(name)} <${senderAddress}>` });
+      mail = await mailServiceFor({
+        MAIL_PORT: String(sink.port),
+        MAIL_DEFAULT_SENDER: `${quoted(name)} <${senderAddress}>`,
+      });
     });
     afterAll(() => mail.close());
 
-    const cases = RECIPIENTS.flatMap(([address, wireAddress]) => LOCALES.map((locale) => [address, wireAddress, locale] as const));
+    const cases = RECIPIENTS.flatMap(([address, wireAddress]) =>
+      LOCALES.map((locale) => [address, wireAddress, locale] as const),
+    );
     it.each(cases)('to %s (%s on the wire) in %s', async (recipient, recipientWireAddress, locale) => {
       sink.envelopeCommands.splice(0);
       await mail.sut.sendLoginCode({ to: recipient, code: CODE, ttlSeconds: TTL_SECONDS, acceptLanguage: locale });
@@ -109,7 +139,10 @@ describe('login mail headers, read back by a real parser from a real SMTP server
       expect(asciiForm((parsed.to as AddressObject).value[0].address)).toBe(recipientWireAddress);
       expect(rawHeader(raw, 'To')).toBe(recipientWireAddress);
       expect(envelopeTo.map(asciiForm)).toEqual([recipientWireAddress]);
-      expect(sink.envelopeCommands).toEqual([expect.stringMatching(new RegExp(`^MAIL FROM:<${senderWireAddress}>`)), `RCPT TO:<${recipientWireAddress}>`]);
+      expect(sink.envelopeCommands).toEqual([
+        expect.stringMatching(new RegExp(`^MAIL FROM:<${senderWireAddress}>`)),
+        `RCPT TO:<${recipientWireAddress}>`,
+      ]);
 
       const rendered = compileLocale(locale).subject({ code: CODE, ttlMinutes: 5, lang: locale });
       expect(parsed.subject).toBe(rendered);
@@ -129,7 +162,10 @@ describe('login mail headers, read back by a real parser from a real SMTP server
     try {
       sink.envelopeCommands.splice(0);
       await mail.sut.sendLoginCode({ to: 'jürgen@bücher.de', code: CODE, ttlSeconds: TTL_SECONDS });
-      expect(sink.envelopeCommands).toEqual([expect.stringMatching(/^MAIL FROM:<login@example\.com>.* SMTPUTF8/), 'RCPT TO:<jürgen@bücher.de>']);
+      expect(sink.envelopeCommands).toEqual([
+        expect.stringMatching(/^MAIL FROM:<login@example\.com>.* SMTPUTF8/),
+        'RCPT TO:<jürgen@bücher.de>',
+      ]);
       const parsed = await simpleParser((await sink.waitForMessage('jürgen@bücher.de')).raw);
       expect((parsed.to as AddressObject).value).toEqual([{ name: '', address: 'jürgen@bücher.de' }]);
     } finally {
@@ -142,36 +178,55 @@ describe('our composer, against nodemailer composing the same mail (differential
   const nodemailerComposer = createTransport({ streamTransport: true, buffer: true });
   const mails = LOCALES.map((locale) => {
     const templates = compileLocale(locale);
-    const context = { code: CODE, ttlMinutes: 5, signInUrl: `https://login.example/login/link?session=s&code=${CODE}`, lang: locale };
+    const context = {
+      code: CODE,
+      ttlMinutes: 5,
+      signInUrl: `https://login.example/login/link?session=s&code=${CODE}`,
+      lang: locale,
+    };
     const subject = templates.subject(context);
     return { subject, text: templates.text(context), html: templates.html({ ...context, subject }) };
   });
   const cases = SENDERS.flatMap(([label, name, address]) =>
-    RECIPIENTS.flatMap(([to]) => mails.map((mail, i) => [label, LOCALES[i], to, { name, address }, { to, ...mail }] as const)),
+    RECIPIENTS.flatMap(([to]) =>
+      mails.map((mail, i) => [label, LOCALES[i], to, { name, address }, { to, ...mail }] as const),
+    ),
   );
 
-  it.each(cases)('reads the same from a sender name that is %s, in %s, to %s', async (_label, _locale, _to, from, mail) => {
-    const ours = composeLoginMail(from, mail);
-    expect(ours).not.toBeNull();
-    const theirs = await nodemailerComposer.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, headers: AUTOMATED_MAIL_HEADERS });
-    const [a, b] = await Promise.all([simpleParser(ours!.raw), simpleParser(theirs.message as Buffer)]);
-    const readable = (parsed: typeof a) => ({
-      from: parsed.from?.value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
-      to: (parsed.to as AddressObject).value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
-      subject: parsed.subject,
-      text: parsed.text?.replace(/\r\n/g, '\n').trimEnd(),
-      html: typeof parsed.html === 'string' ? parsed.html.replace(/\r\n/g, '\n').trimEnd() : parsed.html,
-      autoSubmitted: parsed.headers.get('auto-submitted'),
-      autoResponseSuppress: parsed.headers.get('x-auto-response-suppress'),
-    });
-    expect(readable(a)).toEqual(readable(b));
-    // Parsers forgive a bare comma or parenthesis in a name; RFC 5322's grammar does not.
-    expect(rawHeader(Buffer.from(ours!.raw), 'From')).toMatch(RFC5322_MAILBOX);
-    expect(ours!.envelope).toEqual({ from: asciiForm(from.address), to: [asciiForm(mail.to)] });
-  });
+  it.each(cases)(
+    'reads the same from a sender name that is %s, in %s, to %s',
+    async (_label, _locale, _to, from, mail) => {
+      const ours = composeLoginMail(from, mail);
+      expect(ours).not.toBeNull();
+      const theirs = await nodemailerComposer.sendMail({
+        from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        headers: AUTOMATED_MAIL_HEADERS,
+      });
+      const [a, b] = await Promise.all([simpleParser(ours!.raw), simpleParser(theirs.message as Buffer)]);
+      const readable = (parsed: typeof a) => ({
+        from: parsed.from?.value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
+        to: (parsed.to as AddressObject).value.map((box) => ({ name: box.name, address: asciiForm(box.address) })),
+        subject: parsed.subject,
+        text: parsed.text?.replace(/\r\n/g, '\n').trimEnd(),
+        html: typeof parsed.html === 'string' ? parsed.html.replace(/\r\n/g, '\n').trimEnd() : parsed.html,
+        autoSubmitted: parsed.headers.get('auto-submitted'),
+        autoResponseSuppress: parsed.headers.get('x-auto-response-suppress'),
+      });
+      expect(readable(a)).toEqual(readable(b));
+      // Parsers forgive a bare comma or parenthesis in a name; RFC 5322's grammar does not.
+      expect(rawHeader(Buffer.from(ours!.raw), 'From')).toMatch(RFC5322_MAILBOX);
+      expect(ours!.envelope).toEqual({ from: asciiForm(from.address), to: [asciiForm(mail.to)] });
+    },
+  );
 
   it('leaves an address that needs SMTPUTF8 to nodemailer', () => {
-    expect(composeLoginMail({ name: '', address: 'login@example.com' }, { to: 'jürgen@bücher.de', ...mails[0] })).toBeNull();
+    expect(
+      composeLoginMail({ name: '', address: 'login@example.com' }, { to: 'jürgen@bücher.de', ...mails[0] }),
+    ).toBeNull();
   });
 });
 
@@ -192,7 +247,11 @@ describe('a refusal for good, told apart from an outage', () => {
   });
 
   const send = (to: string) => mail.sut.sendLoginCode({ to, code: CODE, ttlSeconds: TTL_SECONDS });
-  const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+  const rejection = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
 
   it('rejects with MailRefusedError, the reply as its reason, when the server refuses the recipient with 550', async () => {
     sink.refusedRecipients.set('ghost@example.com', 550);
@@ -225,9 +284,15 @@ describe('a refusal for good, told apart from an outage', () => {
   });
 
   it('treats a login the server refuses as an outage of ours, not a refusal of the message', async () => {
-    const misconfigured = await mailServiceFor({ MAIL_PORT: String(sink.port), MAIL_USERNAME: 'login', MAIL_PASSWORD: 'wrong' });
+    const misconfigured = await mailServiceFor({
+      MAIL_PORT: String(sink.port),
+      MAIL_USERNAME: 'login',
+      MAIL_PASSWORD: 'wrong',
+    });
     try {
-      const error = await rejection(misconfigured.sut.sendLoginCode({ to: 'ada@example.com', code: CODE, ttlSeconds: TTL_SECONDS }));
+      const error = await rejection(
+        misconfigured.sut.sendLoginCode({ to: 'ada@example.com', code: CODE, ttlSeconds: TTL_SECONDS }),
+      );
       expect(error).toHaveProperty('message');
       expect(error).not.toBeInstanceOf(MailRefusedError);
     } finally {
@@ -254,7 +319,9 @@ describe('a refusal for good, told apart from an outage', () => {
     const unreachable = await mailServiceFor({ MAIL_PORT: String(await freePort()) });
     try {
       const started = Date.now();
-      const error = await rejection(unreachable.sut.sendLoginCode({ to: 'ada@example.com', code: CODE, ttlSeconds: TTL_SECONDS }));
+      const error = await rejection(
+        unreachable.sut.sendLoginCode({ to: 'ada@example.com', code: CODE, ttlSeconds: TTL_SECONDS }),
+      );
       expect(error).toHaveProperty('message');
       expect(error).not.toBeInstanceOf(MailRefusedError);
       expect(Date.now() - started).toBeLessThan(unreachable.timeoutMs + 500);
@@ -278,9 +345,15 @@ describe('a refusal for good, told apart from an outage', () => {
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `the mail module in the application on ${backend}`, () => {
     it('mails the code through the pooled SMTP transport, From the configured name, To an internationalised domain', async () => {
-      const app = await startTestApp({ backend, env: { MAIL_LOCALES: 'en,de', MAIL_DEFAULT_SENDER: '"Bücher & Co., Anmeldung" <login@example.com>' } });
+      const app = await startTestApp({
+        backend,
+        env: { MAIL_LOCALES: 'en,de', MAIL_DEFAULT_SENDER: '"Bücher & Co., Anmeldung" <login@example.com>' },
+      });
       try {
-        const response = await app.request('POST', '/api/v1/auth/otp', { json: { email: 'ada@bücher.de' }, headers: { 'accept-language': 'de' } });
+        const response = await app.request('POST', '/api/v1/auth/otp', {
+          json: { email: 'ada@bücher.de' },
+          headers: { 'accept-language': 'de' },
+        });
         expect(response.status).toBe(202);
         const { raw } = await app.sink.waitForMessage('ada@bücher.de');
         const parsed = await simpleParser(raw);

@@ -8,8 +8,10 @@ const PER_IP_PER_MINUTE = 6;
 const MAX_FAILED_PER_ADDRESS = 4;
 const OTP_TTL_SECONDS = 4;
 
-const send = (app: AppProcess, email: string, client: Client) => app.request('POST', '/api/v1/auth/otp', { json: { email }, headers: client });
-const verify = (app: AppProcess, sessionId: string, code: string, client: Client) => app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code }, headers: client });
+const send = (app: AppProcess, email: string, client: Client) =>
+  app.request('POST', '/api/v1/auth/otp', { json: { email }, headers: client });
+const verify = (app: AppProcess, sessionId: string, code: string, client: Client) =>
+  app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code }, headers: client });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,7 +36,8 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
   let b: AppProcess;
   let c: AppProcess;
   let all: AppProcess[];
-  const test = (name: string, body: () => Promise<void>, timeout?: number) => it(name, () => deployment.explained(body)(), timeout);
+  const test = (name: string, body: () => Promise<void>, timeout?: number) =>
+    it(name, () => deployment.explained(body)(), timeout);
 
   beforeAll(async () => {
     deployment = await startDeployment(3, {
@@ -70,7 +73,8 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
   test('counts the per-IP budget across instances', async () => {
     const client = newClient();
     const statuses = [];
-    for (let i = 0; i < PER_IP_PER_MINUTE; i++) statuses.push((await send(all[i % 3], uniqueEmail('ip'), client)).status);
+    for (let i = 0; i < PER_IP_PER_MINUTE; i++)
+      statuses.push((await send(all[i % 3], uniqueEmail('ip'), client)).status);
     expect(statuses).toEqual(Array(PER_IP_PER_MINUTE).fill(202));
     for (const instance of all) expect429(await send(instance, uniqueEmail('ip'), client), 'rate_limited');
   });
@@ -96,17 +100,24 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
 
   test('shows a profile changed on B at once on A and C, though each had read it before', async () => {
     const session = await signIn(a, uniqueEmail('profile'), newClient());
-    const me = async (instance: AppProcess) => (await instance.request('GET', '/api/v1/users/me', { headers: bearer(session.accessToken) })).body;
+    const me = async (instance: AppProcess) =>
+      (await instance.request('GET', '/api/v1/users/me', { headers: bearer(session.accessToken) })).body;
     for (const instance of all) expect((await me(instance)).name).toBeNull();
 
-    expect((await b.request('PATCH', '/api/v1/users/me', { json: { name: 'Ada' }, headers: bearer(session.accessToken) })).status).toBe(200);
+    expect(
+      (await b.request('PATCH', '/api/v1/users/me', { json: { name: 'Ada' }, headers: bearer(session.accessToken) }))
+        .status,
+    ).toBe(200);
     for (const instance of [a, c, b]) expect((await me(instance)).name).toBe('Ada');
   });
 
   test('honours a logout on B at once on A and C, for the access and the refresh token', async () => {
     const client = newClient();
     const session = await signIn(a, uniqueEmail('logout'), client);
-    for (const instance of all) expect((await instance.request('GET', '/api/v1/users/me', { headers: bearer(session.accessToken) })).status).toBe(200);
+    for (const instance of all)
+      expect((await instance.request('GET', '/api/v1/users/me', { headers: bearer(session.accessToken) })).status).toBe(
+        200,
+      );
 
     expect((await b.request('POST', '/api/v1/auth/logout', { headers: bearer(session.accessToken) })).status).toBe(204);
     for (const instance of [a, c]) {
@@ -116,60 +127,60 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
       expect(me.headers.get('www-authenticate')).toContain('Bearer');
     }
     for (const instance of [c, a]) {
-      const refreshed = await instance.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: session.refreshToken } });
+      const refreshed = await instance.request('POST', '/api/v1/auth/refresh', {
+        json: { refreshToken: session.refreshToken },
+      });
       expect(refreshed.status).toBe(401);
     }
   });
 
   test('lets exactly one of 50 concurrent verifications of one code, spread over the three, succeed', async () => {
     const { sessionId, code } = await requestCode(a, uniqueEmail('race'), newClient());
-    const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => verify(all[i % 3], sessionId, code, newClient())));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => verify(all[i % 3], sessionId, code, newClient())),
+    );
     expect(responses.filter((response) => response.status === 200)).toHaveLength(1);
     expect(responses.filter((response) => response.body?.code === 'otp_expired')).toHaveLength(49);
   });
 
-  test(
-    'runs the scheduled cleanup on one instance per tick',
-    async () => {
-      const client = newClient();
-      const admin = await signIn(a, ADMIN, client);
-      const auditOf = (type: string) => events(a, admin.accessToken, type);
+  test('runs the scheduled cleanup on one instance per tick', async () => {
+    const client = newClient();
+    const admin = await signIn(a, ADMIN, client);
+    const auditOf = (type: string) => events(a, admin.accessToken, type);
 
-      // Codes issued on every instance keep expiring, so each tick has work. C is kept busy across
-      // each tick, so its timer fires late: after the winner of the tick has finished and let go.
-      // Runs are counted between two mid-second readings, so the ticks in between are known.
+    // Codes issued on every instance keep expiring, so each tick has work. C is kept busy across
+    // each tick, so its timer fires late: after the winner of the tick has finished and let go.
+    // Runs are counted between two mid-second readings, so the ticks in between are known.
+    await untilMidSecond();
+    const start = Date.now();
+    const runsBefore = await cleanupRuns(all);
+    for (let i = 0; i < 4; i++) {
+      await requestCode(all[i % 3], uniqueEmail('expiring'), newClient());
+      await sleep(1000 - (Date.now() % 1000) - 20);
+      await Promise.all(Array.from({ length: 200 }, () => c.request('GET', '/health/live')));
       await untilMidSecond();
-      const start = Date.now();
-      const runsBefore = await cleanupRuns(all);
-      for (let i = 0; i < 4; i++) {
-        await requestCode(all[i % 3], uniqueEmail('expiring'), newClient());
-        await sleep(1000 - (Date.now() % 1000) - 20);
-        await Promise.all(Array.from({ length: 200 }, () => c.request('GET', '/health/live')));
-        await untilMidSecond();
-      }
-      const ticks = Math.round((Date.now() - start) / 1000);
-      const runs = (await cleanupRuns(all)) - runsBefore;
-      expect(runs).toBeGreaterThanOrEqual(ticks - 1);
-      expect(runs).toBeLessThanOrEqual(ticks);
+    }
+    const ticks = Math.round((Date.now() - start) / 1000);
+    const runs = (await cleanupRuns(all)) - runsBefore;
+    expect(runs).toBeGreaterThanOrEqual(ticks - 1);
+    expect(runs).toBeLessThanOrEqual(ticks);
 
-      // Every code of the whole suite expires and is removed exactly once, however many instances tick.
-      const sent = (await auditOf('otp.sent')).length;
-      let cleanups: AuditItem[] = [];
-      const removed = () => cleanups.reduce((sum, event) => sum + event.details.otpTokens, 0);
-      const deadline = Date.now() + (OTP_TTL_SECONDS + 3) * 1000;
-      while (Date.now() < deadline) {
-        cleanups = await auditOf('otp.cleanup');
-        if (removed() >= sent) break;
-        await sleep(250);
-      }
-      expect(removed()).toBe(sent);
-      const perSecond = new Map<string, number>();
-      for (const event of cleanups) perSecond.set(event.at.slice(0, 19), (perSecond.get(event.at.slice(0, 19)) ?? 0) + 1);
-      expect(Math.max(...perSecond.values())).toBe(1);
-      expect(perSecond.size).toBeGreaterThan(1);
-    },
-    30_000,
-  );
+    // Every code of the whole suite expires and is removed exactly once, however many instances tick.
+    const sent = (await auditOf('otp.sent')).length;
+    let cleanups: AuditItem[] = [];
+    const removed = () => cleanups.reduce((sum, event) => sum + event.details.otpTokens, 0);
+    const deadline = Date.now() + (OTP_TTL_SECONDS + 3) * 1000;
+    while (Date.now() < deadline) {
+      cleanups = await auditOf('otp.cleanup');
+      if (removed() >= sent) break;
+      await sleep(250);
+    }
+    expect(removed()).toBe(sent);
+    const perSecond = new Map<string, number>();
+    for (const event of cleanups) perSecond.set(event.at.slice(0, 19), (perSecond.get(event.at.slice(0, 19)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBe(1);
+    expect(perSecond.size).toBeGreaterThan(1);
+  }, 30_000);
 });
 
 interface AuditItem {
@@ -182,7 +193,11 @@ async function events(app: AppProcess, token: string, type: string): Promise<Aud
   const items: AuditItem[] = [];
   let cursor: string | null = null;
   do {
-    const response: HttpResult = await app.request('GET', `/api/v1/admin/audit?type=${type}&limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: bearer(token) });
+    const response: HttpResult = await app.request(
+      'GET',
+      `/api/v1/admin/audit?type=${type}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+      { headers: bearer(token) },
+    );
     expect(response.status).toBe(200);
     items.push(...response.body.items);
     cursor = response.body.nextCursor;

@@ -40,23 +40,31 @@ describe('mail failures', () => {
   });
   afterAll(() => app?.close());
 
-  it.each(['close', 'stall'] as const)('answers 503 mail_unavailable within the timeout when the server does %s, and records it', async (mode) => {
-    app.sink.mode = mode;
-    const email = uniqueEmail(mode);
-    const started = Date.now();
-    const response = await app.request('POST', '/api/v1/auth/otp', { json: { email } });
-    expect(response.status).toBe(503);
-    expect(response.body.code).toBe('mail_unavailable');
-    expect(Date.now() - started).toBeLessThan(1500);
-    const events = await app.app.get(DataSource).query(`SELECT type FROM audit_events WHERE email = ? ORDER BY id`, [email]);
-    expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.send_failed']);
-  });
+  it.each(['close', 'stall'] as const)(
+    'answers 503 mail_unavailable within the timeout when the server does %s, and records it',
+    async (mode) => {
+      app.sink.mode = mode;
+      const email = uniqueEmail(mode);
+      const started = Date.now();
+      const response = await app.request('POST', '/api/v1/auth/otp', { json: { email } });
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('mail_unavailable');
+      expect(Date.now() - started).toBeLessThan(1500);
+      const events = await app.app
+        .get(DataSource)
+        .query(`SELECT type FROM audit_events WHERE email = ? ORDER BY id`, [email]);
+      expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.send_failed']);
+    },
+  );
 
   it('reports the mail server that drops connections as degraded, not down', async () => {
     app.sink.mode = 'close';
     const ready = await app.request('GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'degraded', details: { mail: { status: 'degraded', transport: 'smtp' }, database: { status: 'up' } } });
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      details: { mail: { status: 'degraded', transport: 'smtp' }, database: { status: 'up' } },
+    });
   });
 
   it('retries a transient refusal once', async () => {
@@ -76,7 +84,10 @@ describe('development mailbox', () => {
   afterAll(() => rmSync(outbox, { recursive: true, force: true }));
 
   it('keeps mail under the outbox and lists it at /dev/outbox in development', async () => {
-    const app = await startTestApp({ backend: 'sqlite-memory', env: { NODE_ENV: 'development', MAIL_SERVER: '', MAIL_OUTBOX_DIR: outbox } });
+    const app = await startTestApp({
+      backend: 'sqlite-memory',
+      env: { NODE_ENV: 'development', MAIL_SERVER: '', MAIL_OUTBOX_DIR: outbox },
+    });
     try {
       const email = uniqueEmail('dev');
       expect((await app.request('POST', '/api/v1/auth/otp', { json: { email } })).status).toBe(202);
@@ -109,7 +120,11 @@ describe('the compiled server (npm run start:prod)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const run = (env: Record<string, string>) => {
-    const child = spawn(process.execPath, [COMPILED_MAIN], { cwd: dataDir, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [COMPILED_MAIN], {
+      cwd: dataDir,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -137,7 +152,10 @@ describe('the compiled server (npm run start:prod)', () => {
     const port = await freePort();
     const server = run({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
     try {
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 'the server did not come up');
+      await waitUntil(
+        async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok,
+        'the server did not come up',
+      );
       const response = await fetch(`http://127.0.0.1:${port}/api/v1/auth/otp`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -187,7 +205,9 @@ describe('metrics', () => {
       expect(response.headers.get('content-type')).toContain('text/plain');
       const samples = parsePrometheus(response.text);
       expect(samples.get('otp_codes_total{outcome="sent"}')).toBe(1);
-      expect(samples.get('http_request_duration_seconds_count{method="POST",route="/api/v1/auth/otp",status="202"}')).toBe(1);
+      expect(
+        samples.get('http_request_duration_seconds_count{method="POST",route="/api/v1/auth/otp",status="202"}'),
+      ).toBe(1);
       expect(samples.get('mail_send_duration_seconds_count{transport="smtp",outcome="sent"}')).toBe(1);
       expect(samples.get('otp_store_fallback')).toBe(0);
     } finally {
@@ -201,7 +221,10 @@ function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('# HELP ') || line.startsWith('# TYPE ')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(line);
+    const match =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?) (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.exec(
+        line,
+      );
     if (!match) throw new Error(`not Prometheus text: ${line}`);
     samples.set(match[1], Number(match[2]));
   }

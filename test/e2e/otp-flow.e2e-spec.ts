@@ -30,17 +30,26 @@ for (const { backend, needs } of BACKENDS) {
       codesSeen.push(issued.code);
       return issued;
     };
-    const verify = (sessionId: string, code: string) => app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
+    const verify = (sessionId: string, code: string) =>
+      app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
 
     beforeAll(async () => {
       const logStream = new Writable({ write: (chunk, _encoding, done) => (logger.lines.push(String(chunk)), done()) });
-      app = await startTestApp({ backend, logger, logStream, env: { OTP_RESEND_COOLDOWN_SECONDS: '0', LOG_LEVEL: 'trace', OTP_MAX_PER_HOUR: '1000', MAIL_LOCALES: 'en,de' } });
+      app = await startTestApp({
+        backend,
+        logger,
+        logStream,
+        env: { OTP_RESEND_COOLDOWN_SECONDS: '0', LOG_LEVEL: 'trace', OTP_MAX_PER_HOUR: '1000', MAIL_LOCALES: 'en,de' },
+      });
     });
     afterAll(() => app?.close());
 
     it('sends a code by mail and answers 202 with the login ticket', async () => {
       const email = uniqueEmail();
-      const response = await app.request('POST', '/api/v1/auth/otp', { json: { email: `  ${email.toUpperCase()} ` }, headers: { 'x-request-id': 'trace-me-1' } });
+      const response = await app.request('POST', '/api/v1/auth/otp', {
+        json: { email: `  ${email.toUpperCase()} ` },
+        headers: { 'x-request-id': 'trace-me-1' },
+      });
       expect(response.status).toBe(202);
       expect(Object.keys(response.body).sort()).toEqual(['codeLength', 'expiresAt', 'resendAvailableAt', 'sessionId']);
       expect(response.body.sessionId).toMatch(/^[A-Za-z0-9_-]{43,}$/);
@@ -60,7 +69,10 @@ for (const { backend, needs } of BACKENDS) {
 
     it('writes the mail in the language the client prefers, with the sign-in link and no remote images', async () => {
       const email = uniqueEmail('locale');
-      await app.request('POST', '/api/v1/auth/otp', { json: { email }, headers: { 'accept-language': 'fr-CH, de;q=0.9, en;q=0.8' } });
+      await app.request('POST', '/api/v1/auth/otp', {
+        json: { email },
+        headers: { 'accept-language': 'fr-CH, de;q=0.9, en;q=0.8' },
+      });
       const mail = await app.sink.waitForMessage(email);
       codesSeen.push(/\b(\d{6})\b/.exec(mail.text)![1]);
       expect(mail.subject).toMatch(/^Ihr Anmeldecode: \d{6}$/);
@@ -107,7 +119,10 @@ for (const { backend, needs } of BACKENDS) {
       expect(me.body).toMatchObject({ id: session.user.id, email: session.email, lastSubmittedFormData: null });
 
       const formData = { company: 'Analytical Engines', seats: 3, tags: ['a', 'b'] };
-      const patched = await app.request('PATCH', '/api/v1/users/me', { json: { name: 'Ada', lastSubmittedFormData: formData }, headers: json(session.accessToken) });
+      const patched = await app.request('PATCH', '/api/v1/users/me', {
+        json: { name: 'Ada', lastSubmittedFormData: formData },
+        headers: json(session.accessToken),
+      });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ name: 'Ada', lastSubmittedFormData: formData });
       const again = await app.request('GET', '/api/v1/users/me', { headers: json(session.accessToken) });
@@ -116,7 +131,8 @@ for (const { backend, needs } of BACKENDS) {
 
     it('signs the same user in again without creating another, and the profile shows the new sign-in', async () => {
       const first = await signIn(app);
-      const lastLoginAt = async (token: string) => (await app.request('GET', '/api/v1/users/me', { headers: json(token) })).body.lastLoginAt;
+      const lastLoginAt = async (token: string) =>
+        (await app.request('GET', '/api/v1/users/me', { headers: json(token) })).body.lastLoginAt;
       expect(await lastLoginAt(first.accessToken)).toBe(first.user.lastLoginAt);
       await new Promise((resolve) => setTimeout(resolve, 5));
       const second = await signIn(app, first.email);
@@ -151,7 +167,9 @@ for (const { backend, needs } of BACKENDS) {
       const responses = await Promise.all(Array.from({ length: 50 }, () => verify(sessionId, code)));
       const statuses = responses.map((response) => response.status);
       expect(statuses.filter((status) => status === 200)).toHaveLength(1);
-      expect(responses.filter((response) => response.status === 401 && response.body.code === 'otp_expired')).toHaveLength(49);
+      expect(
+        responses.filter((response) => response.status === 401 && response.body.code === 'otp_expired'),
+      ).toHaveLength(49);
     });
 
     it('resends a code for the same login and keeps the first one valid', async () => {
@@ -199,7 +217,9 @@ for (const { backend, needs } of BACKENDS) {
       } finally {
         app.sink.mode = 'accept';
       }
-      const events = await app.app.get(DataSource).query(`SELECT type FROM audit_events WHERE email = '${email}' ORDER BY id`);
+      const events = await app.app
+        .get(DataSource)
+        .query(`SELECT type FROM audit_events WHERE email = '${email}' ORDER BY id`);
       expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.send_failed']);
     });
 
@@ -207,14 +227,30 @@ for (const { backend, needs } of BACKENDS) {
       const email = uniqueEmail('audited');
       const { sessionId, code } = await codeOf(email);
       await verify(sessionId, code === '999999' ? '999998' : '999999');
-      const ok = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code }, headers: { 'user-agent': 'audit-test/1.0', 'x-request-id': 'audit-req-1' } });
+      const ok = await app.request('POST', '/api/v1/auth/otp/verify', {
+        json: { sessionId, code },
+        headers: { 'user-agent': 'audit-test/1.0', 'x-request-id': 'audit-req-1' },
+      });
       expect(ok.status).toBe(200);
-      const events = await app.app.get(DataSource).query(
-        `SELECT type, ip, user_agent, request_id, user_id, session_id FROM audit_events WHERE email = '${email}' ORDER BY id`,
-      );
-      expect(events.map((event: { type: string }) => event.type)).toEqual(['otp.requested', 'otp.sent', 'otp.failed', 'otp.verified', 'session.created']);
+      const events = await app.app
+        .get(DataSource)
+        .query(
+          `SELECT type, ip, user_agent, request_id, user_id, session_id FROM audit_events WHERE email = '${email}' ORDER BY id`,
+        );
+      expect(events.map((event: { type: string }) => event.type)).toEqual([
+        'otp.requested',
+        'otp.sent',
+        'otp.failed',
+        'otp.verified',
+        'session.created',
+      ]);
       const verified = events[3];
-      expect(verified).toMatchObject({ ip: '127.0.0.1', user_agent: 'audit-test/1.0', request_id: 'audit-req-1', user_id: ok.body.user.id });
+      expect(verified).toMatchObject({
+        ip: '127.0.0.1',
+        user_agent: 'audit-test/1.0',
+        request_id: 'audit-req-1',
+        user_id: ok.body.user.id,
+      });
       expect(verified.session_id).toBeTruthy();
     });
 
@@ -222,7 +258,9 @@ for (const { backend, needs } of BACKENDS) {
       expect(codesSeen.length).toBeGreaterThan(5);
       const dataSource = app.app.get(DataSource);
       const tables = ['users', 'otp_tokens', 'sessions', 'audit_events'];
-      const dump = JSON.stringify(await Promise.all(tables.map((table) => dataSource.query(`SELECT * FROM "${table}"`))));
+      const dump = JSON.stringify(
+        await Promise.all(tables.map((table) => dataSource.query(`SELECT * FROM "${table}"`))),
+      );
       const logs = logger.lines.join('\n');
       expect(logs).toContain('"msg":"request completed"');
       expect(logs).toContain('/api/v1/auth/otp/verify');

@@ -5,16 +5,24 @@ import { describeWith } from '../support/services';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
 
 const send = (app: TestApp, email: string) => app.request('POST', '/api/v1/auth/otp', { json: { email } });
-const verify = (app: TestApp, sessionId: string, code: string) => app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
+const verify = (app: TestApp, sessionId: string, code: string) =>
+  app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
 const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
 
-const auditOf = (app: TestApp, email: string) => app.app.get(DataSource).getRepository(AuditEvent).find({ where: { email }, order: { id: 'ASC' } });
+const auditOf = (app: TestApp, email: string) =>
+  app.app
+    .get(DataSource)
+    .getRepository(AuditEvent)
+    .find({ where: { email }, order: { id: 'ASC' } });
 
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `per-address limits that no answer gives back (${backend})`, () => {
     let app: TestApp;
     beforeAll(async () => {
-      app = await startTestApp({ backend, env: { OTP_RESEND_COOLDOWN_SECONDS: '60', OTP_MAX_FAILED_PER_ADDRESS: '3', OTP_MAX_ATTEMPTS: '5' } });
+      app = await startTestApp({
+        backend,
+        env: { OTP_RESEND_COOLDOWN_SECONDS: '60', OTP_MAX_FAILED_PER_ADDRESS: '3', OTP_MAX_ATTEMPTS: '5' },
+      });
     });
     afterAll(() => app?.close());
 

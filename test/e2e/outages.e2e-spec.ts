@@ -60,7 +60,11 @@ describeWith(['postgres', 'redis'], 'PostgreSQL outage', () => {
 
   const reconnect = async () => {
     await proxy.open();
-    await waitUntil(async () => (await app.request('GET', '/health/ready')).status === 200, 'the database to be back', 20_000);
+    await waitUntil(
+      async () => (await app.request('GET', '/health/ready')).status === 200,
+      'the database to be back',
+      20_000,
+    );
   };
 
   it('answers a code request 503 service_unavailable, mails nothing, and recovers without a restart', async () => {
@@ -93,7 +97,9 @@ describeWith(['postgres', 'redis'], 'PostgreSQL outage', () => {
     await reconnect();
     const signedIn = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } });
     expect(signedIn.status).toBe(200);
-    expect((await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } })).body.code).toBe('otp_expired');
+    expect((await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } })).body.code).toBe(
+      'otp_expired',
+    );
   });
 });
 
@@ -125,7 +131,9 @@ describeWith(['postgres', 'redis'], 'cleanup on two instances sharing Redis', ()
       const runs = await Promise.all([a.app.get(CleanupJob).run(), b.app.get(CleanupJob).run()]);
       expect(runs.filter((run) => run !== undefined)).toHaveLength(1);
       expect(runs.find((run) => run !== undefined)).toMatchObject({ otpTokens: 3 });
-      const events = await a.app.get(DataSource).query(`SELECT COUNT(*) AS n FROM audit_events WHERE type = 'otp.cleanup'`);
+      const events = await a.app
+        .get(DataSource)
+        .query(`SELECT COUNT(*) AS n FROM audit_events WHERE type = 'otp.cleanup'`);
       expect(Number(events[0].n)).toBe(1);
     } finally {
       await b.close();
@@ -145,13 +153,33 @@ describe('graceful shutdown', () => {
     portServer.close();
     const server = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'src', 'main.js')], {
       cwd: mkdtempSync(join(tmpdir(), 'shutdown-')),
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', MAIL_SERVER: '127.0.0.1', MAIL_PORT: String(sink.port), MAIL_DEFAULT_SENDER: 'a@example.com' },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        MAIL_SERVER: '127.0.0.1',
+        MAIL_PORT: String(sink.port),
+        MAIL_DEFAULT_SENDER: 'a@example.com',
+      },
       stdio: 'ignore',
     });
     try {
       const url = `http://127.0.0.1:${port}`;
-      await waitUntil(() => fetch(`${url}/health/live`).then((response) => response.ok, () => false), 'the server', 20_000);
-      const inFlight = fetch(`${url}/api/v1/auth/otp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'slow@example.com' }) });
+      await waitUntil(
+        () =>
+          fetch(`${url}/health/live`).then(
+            (response) => response.ok,
+            () => false,
+          ),
+        'the server',
+        20_000,
+      );
+      const inFlight = fetch(`${url}/api/v1/auth/otp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'slow@example.com' }),
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       server.kill('SIGTERM');
       expect((await inFlight).status).toBe(202);

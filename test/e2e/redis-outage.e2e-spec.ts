@@ -16,10 +16,20 @@ class OwnRedis {
   }
 
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 });
     for (let i = 0; i < 100; i++) {
-      if (await client.connect().then(() => true, () => false)) break;
+      if (
+        await client.connect().then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     client.disconnect();
@@ -59,7 +69,16 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
   async function startApp(fallback: 'memory' | 'fail') {
     redis = new OwnRedis(await freePort());
     await redis.start();
-    app = await startTestApp({ backend: 'sqlite-memory', env: { OTP_STORE: 'auto', REDIS_URL: redis.url, REDIS_FALLBACK: fallback, REDIS_TIMEOUT_MS: '500', OTP_RESEND_COOLDOWN_SECONDS: '0' } });
+    app = await startTestApp({
+      backend: 'sqlite-memory',
+      env: {
+        OTP_STORE: 'auto',
+        REDIS_URL: redis.url,
+        REDIS_FALLBACK: fallback,
+        REDIS_TIMEOUT_MS: '500',
+        OTP_RESEND_COOLDOWN_SECONDS: '0',
+      },
+    });
     await waitUntil(async () => (await storeState(app)) === 'up', 'Redis to be in use');
   }
 
@@ -80,7 +99,10 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     const ready = await app.request('GET', '/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'degraded', details: { otpStore: { status: 'degraded', kind: 'redis', fallback: 'memory' } } });
+    expect(ready.body).toMatchObject({
+      status: 'degraded',
+      details: { otpStore: { status: 'degraded', kind: 'redis', fallback: 'memory' } },
+    });
     expect((await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code } })).status).toBe(200);
 
     await redis.start();

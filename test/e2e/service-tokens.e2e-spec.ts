@@ -11,15 +11,14 @@ import { BACKENDS, HttpResult, startTestApp, TestApp } from '../support/test-app
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const jtiOf = (token: string) => decodeJwt(token).jti as string;
 
-
-
 async function mint(app: TestApp, scope: string, ttl = '1h'): Promise<string> {
   const minted = await runCli(app, 'token', '--service', 'reporting', '--scope', scope, '--ttl', ttl);
   expect(minted).toMatchObject({ status: 0, stderr: '' });
   return minted.stdout;
 }
 
-const readAudit = (app: TestApp, token: string) => app.request('GET', '/api/v1/admin/audit?limit=1', { headers: bearer(token) });
+const readAudit = (app: TestApp, token: string) =>
+  app.request('GET', '/api/v1/admin/audit?limit=1', { headers: bearer(token) });
 const introspect = (app: TestApp, introspector: string, token: string) =>
   app.request('POST', '/api/v1/auth/introspect', { json: { token }, headers: bearer(introspector) });
 
@@ -50,11 +49,18 @@ for (const { backend, needs } of BACKENDS) {
       const token = await mint(app, 'audit:read tokens:introspect');
       const jti = jtiOf(token);
       expect((await readAudit(app, token)).status).toBe(200);
-      expect((await introspect(app, introspector, token)).body).toMatchObject({ active: true, sub: 'service:reporting' });
+      expect((await introspect(app, introspector, token)).body).toMatchObject({
+        active: true,
+        sub: 'service:reporting',
+      });
 
       const revoked = await runCli(app, 'token', 'revoke', jti);
       expect(revoked).toMatchObject({ status: 0, stderr: '' });
-      expect(revoked.stdout).toMatch(new RegExp(`^revoked service token ${jti} \\(service:reporting, scope "audit:read tokens:introspect", expires \\S+Z\\)$`));
+      expect(revoked.stdout).toMatch(
+        new RegExp(
+          `^revoked service token ${jti} \\(service:reporting, scope "audit:read tokens:introspect", expires \\S+Z\\)$`,
+        ),
+      );
       expect(revoked.stdout).not.toContain(token);
 
       expectUnauthorized(await readAudit(app, token));
@@ -68,7 +74,11 @@ for (const { backend, needs } of BACKENDS) {
       expect((await runCli(app, 'token', 'revoke', jti)).status).toBe(0);
       const again = await runCli(app, 'token', 'revoke', jti);
       expect(again).toMatchObject({ status: 0, stderr: '' });
-      expect(again.stdout).toMatch(new RegExp(`^service token ${jti} \\(service:reporting, scope "users:read", .*\\) was already revoked at \\S+Z$`));
+      expect(again.stdout).toMatch(
+        new RegExp(
+          `^service token ${jti} \\(service:reporting, scope "users:read", .*\\) was already revoked at \\S+Z$`,
+        ),
+      );
     });
 
     it.each([
@@ -84,7 +94,9 @@ for (const { backend, needs } of BACKENDS) {
     });
 
     it('still accepts a service token minted before tokens had a jti', async () => {
-      const legacy = app.app.get(TokensService).signAccessToken({ subject: 'service:legacy', scope: 'audit:read' }, 60).token;
+      const legacy = app.app
+        .get(TokensService)
+        .signAccessToken({ subject: 'service:legacy', scope: 'audit:read' }, 60).token;
       expect(decodeJwt(legacy).jti).toBeUndefined();
       expect((await readAudit(app, legacy)).status).toBe(200);
     });
@@ -97,7 +109,9 @@ for (const { backend, needs } of BACKENDS) {
       const cleaned = await app.app.get(CleanupJob).run();
       expect(cleaned?.serviceTokens).toBeGreaterThanOrEqual(2);
       for (const token of [revoked, unrevoked]) expectUnauthorized(await readAudit(app, token));
-      const revocations = await Promise.all([revoked, unrevoked].map((token) => runCli(app, 'token', 'revoke', jtiOf(token))));
+      const revocations = await Promise.all(
+        [revoked, unrevoked].map((token) => runCli(app, 'token', 'revoke', jtiOf(token))),
+      );
       expect(revocations.map((result) => result.status)).toEqual([2, 2]);
     });
   });

@@ -19,7 +19,15 @@ import { DataSource } from 'typeorm';
 import { runCli } from '../support/cli';
 import { describeWith } from '../support/services';
 import { signIn, uniqueEmail } from '../support/factories';
-import { Backend, BACKENDS, HttpResult, newSigningKeyPem, startTestApp, TestApp, TestAppOptions } from '../support/test-app';
+import {
+  Backend,
+  BACKENDS,
+  HttpResult,
+  newSigningKeyPem,
+  startTestApp,
+  TestApp,
+  TestAppOptions,
+} from '../support/test-app';
 
 /**
  * Issue 4: access tokens an internal service can verify on its own, refresh rotation with reuse
@@ -44,8 +52,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sidOf = (accessToken: string) => decodeJwt(accessToken).sid as string;
 
 const me = (app: TestApp, token: string) => app.request('GET', ME, { headers: bearer(token) });
-const refresh = (app: TestApp, refreshToken: string) => app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
-const logout = (app: TestApp, token?: string) => app.request('POST', '/api/v1/auth/logout', { headers: token ? bearer(token) : {} });
+const refresh = (app: TestApp, refreshToken: string) =>
+  app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
+const logout = (app: TestApp, token?: string) =>
+  app.request('POST', '/api/v1/auth/logout', { headers: token ? bearer(token) : {} });
 
 /** An RFC 9457 problem with this status and one of these codes; a 401 also challenges for a bearer token. */
 function expectProblem(response: HttpResult, status: number, ...codes: string[]): void {
@@ -82,7 +92,9 @@ function hmacSigner(signer: Signer, publicText: string): Signer {
 }
 
 function publicPemOf(jwk: JWK): string {
-  return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
 }
 
 async function attackerSigner(): Promise<Signer> {
@@ -93,7 +105,9 @@ async function attackerSigner(): Promise<Signer> {
 
 /** A token with our usual header (ES256, at+jwt, the signer's kid) unless `header` says otherwise. */
 function forge(signer: Signer, claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signer.kid, ...header }).sign(signer.key);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: signer.kid, ...header })
+    .sign(signer.key);
 }
 
 /** The claims of a genuine access token of this user, freshly dated. */
@@ -104,7 +118,12 @@ function claimsOf(user: SignedIn): JWTPayload {
 }
 
 /** Serves a JWKS and anything else asked of it, and remembers every request: it must get none. */
-async function startAttackerServer(): Promise<{ url: string; hits: string[]; serve(jwks: object): void; close(): Promise<void> }> {
+async function startAttackerServer(): Promise<{
+  url: string;
+  hits: string[];
+  serve(jwks: object): void;
+  close(): Promise<void>;
+}> {
   const hits: string[] = [];
   let body = '{"keys":[]}';
   const server: Server = createServer((request, response) => {
@@ -120,7 +139,6 @@ async function startAttackerServer(): Promise<{ url: string; hits: string[]; ser
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
-
 
 /** A further instance for the length of one case. */
 async function withInstance(options: TestAppOptions, use: (instance: TestApp) => Promise<void>): Promise<void> {
@@ -161,11 +179,24 @@ interface ForgeContext {
 
 /** Every way of presenting a token that is not a genuine, current access token of ours. */
 const FORGERIES: [string, (context: ForgeContext) => Promise<string> | string][] = [
-  ['alg none', ({ victim, service }) => `${segment({ alg: 'none', typ: 'at+jwt', kid: service.kid })}.${segment(claimsOf(victim))}.`],
-  ['HS256 keyed with the service public key (PEM)', ({ victim, service }) => forge(hmacSigner(service, publicPemOf(service.publicJwk)), claimsOf(victim), { alg: 'HS256' })],
+  [
+    'alg none',
+    ({ victim, service }) =>
+      `${segment({ alg: 'none', typ: 'at+jwt', kid: service.kid })}.${segment(claimsOf(victim))}.`,
+  ],
+  [
+    'HS256 keyed with the service public key (PEM)',
+    ({ victim, service }) =>
+      forge(hmacSigner(service, publicPemOf(service.publicJwk)), claimsOf(victim), { alg: 'HS256' }),
+  ],
   [
     'HS256 keyed with the service public key (JWK as published)',
-    ({ victim, service }) => forge(hmacSigner(service, JSON.stringify({ ...service.publicJwk, kid: service.kid, alg: 'ES256', use: 'sig' })), claimsOf(victim), { alg: 'HS256' }),
+    ({ victim, service }) =>
+      forge(
+        hmacSigner(service, JSON.stringify({ ...service.publicJwk, kid: service.kid, alg: 'ES256', use: 'sig' })),
+        claimsOf(victim),
+        { alg: 'HS256' },
+      ),
   ],
   [
     'a tampered payload (genuine signature, another sub)',
@@ -175,15 +206,38 @@ const FORGERIES: [string, (context: ForgeContext) => Promise<string> | string][]
     },
   ],
   ['an unknown kid (a fresh key)', ({ victim, attacker }) => forge(attacker, claimsOf(victim))],
-  ['a fresh key under our kid', ({ victim, attacker, service }) => forge(attacker, claimsOf(victim), { kid: service.kid })],
-  ['the wrong audience (our key)', ({ victim, service }) => forge(service, { ...claimsOf(victim), aud: 'http://elsewhere.test' })],
-  ['the wrong issuer (our key)', ({ victim, service }) => forge(service, { ...claimsOf(victim), iss: 'http://elsewhere.test' })],
-  ['an expired exp (our key)', ({ victim, service }) => forge(service, { ...claimsOf(victim), iat: epoch() - 3600, exp: epoch() - 60 })],
+  [
+    'a fresh key under our kid',
+    ({ victim, attacker, service }) => forge(attacker, claimsOf(victim), { kid: service.kid }),
+  ],
+  [
+    'the wrong audience (our key)',
+    ({ victim, service }) => forge(service, { ...claimsOf(victim), aud: 'http://elsewhere.test' }),
+  ],
+  [
+    'the wrong issuer (our key)',
+    ({ victim, service }) => forge(service, { ...claimsOf(victim), iss: 'http://elsewhere.test' }),
+  ],
+  [
+    'an expired exp (our key)',
+    ({ victim, service }) => forge(service, { ...claimsOf(victim), iat: epoch() - 3600, exp: epoch() - 60 }),
+  ],
   ['a future nbf (our key)', ({ victim, service }) => forge(service, { ...claimsOf(victim), nbf: epoch() + 600 })],
   ['typ JWT instead of at+jwt (our key)', ({ victim, service }) => forge(service, claimsOf(victim), { typ: 'JWT' })],
-  ['an embedded jwk header with the attacker key', ({ victim, attacker, service }) => forge(attacker, claimsOf(victim), { kid: service.kid, jwk: attacker.publicJwk })],
-  ['a jku header to the attacker JWKS', ({ victim, attacker, service, attackerUrl }) => forge(attacker, claimsOf(victim), { kid: service.kid, jku: `${attackerUrl}/jwks.json` })],
-  ['an x5u header to the attacker', ({ victim, attacker, service, attackerUrl }) => forge(attacker, claimsOf(victim), { kid: service.kid, x5u: `${attackerUrl}/cert.pem` })],
+  [
+    'an embedded jwk header with the attacker key',
+    ({ victim, attacker, service }) => forge(attacker, claimsOf(victim), { kid: service.kid, jwk: attacker.publicJwk }),
+  ],
+  [
+    'a jku header to the attacker JWKS',
+    ({ victim, attacker, service, attackerUrl }) =>
+      forge(attacker, claimsOf(victim), { kid: service.kid, jku: `${attackerUrl}/jwks.json` }),
+  ],
+  [
+    'an x5u header to the attacker',
+    ({ victim, attacker, service, attackerUrl }) =>
+      forge(attacker, claimsOf(victim), { kid: service.kid, x5u: `${attackerUrl}/cert.pem` }),
+  ],
   ['the refresh token as a bearer token', ({ victim }) => victim.refreshToken],
 ];
 
@@ -207,15 +261,26 @@ for (const { backend, needs } of BACKENDS) {
         expect(key).not.toHaveProperty('d');
       }
 
-      const { payload, protectedHeader } = await jwtVerify(user.accessToken, createRemoteJWKSet(new URL(`${app.url}/.well-known/jwks.json`)), {
-        issuer: ISSUER,
-        audience: ISSUER,
-        algorithms: ['ES256'],
-        typ: 'at+jwt',
-      });
+      const { payload, protectedHeader } = await jwtVerify(
+        user.accessToken,
+        createRemoteJWKSet(new URL(`${app.url}/.well-known/jwks.json`)),
+        {
+          issuer: ISSUER,
+          audience: ISSUER,
+          algorithms: ['ES256'],
+          typ: 'at+jwt',
+        },
+      );
       expect(jwks.body.keys.map((key: JWK) => key.kid)).toContain(protectedHeader.kid);
       expect(protectedHeader.kid).toBe(await kidOf(app.env.JWT_PRIVATE_KEY));
-      expect(payload).toMatchObject({ sub: user.user.id, sid: expect.any(String), email: user.email, roles: ['user'], iat: expect.any(Number), exp: expect.any(Number) });
+      expect(payload).toMatchObject({
+        sub: user.user.id,
+        sid: expect.any(String),
+        email: user.email,
+        roles: ['user'],
+        iat: expect.any(Number),
+        exp: expect.any(Number),
+      });
       expect(payload.exp! - payload.iat!).toBe(900);
     });
 
@@ -229,7 +294,13 @@ for (const { backend, needs } of BACKENDS) {
         const attacker = await attackerSigner();
         // What a verifier that followed jku would find: the attacker's key, under our kid.
         attackerServer.serve({ keys: [{ ...attacker.publicJwk, kid: service.kid, alg: 'ES256', use: 'sig' }] });
-        Object.assign(context, { victim: await signIn(app), other: await signIn(app), service, attacker, attackerUrl: attackerServer.url });
+        Object.assign(context, {
+          victim: await signIn(app),
+          other: await signIn(app),
+          service,
+          attacker,
+          attackerUrl: attackerServer.url,
+        });
       });
       afterAll(() => attackerServer?.close());
 
@@ -259,7 +330,11 @@ for (const { backend, needs } of BACKENDS) {
         expect(response.headers.get('cache-control')).toBe('no-store');
         expect(Object.keys(response.body).sort()).toEqual(SIGNED_IN_KEYS);
         expect(Object.keys(response.body.user).sort()).toEqual(USER_KEYS);
-        expect(response.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { id: user.user.id, email: user.email } });
+        expect(response.body).toMatchObject({
+          tokenType: 'Bearer',
+          expiresIn: 900,
+          user: { id: user.user.id, email: user.email },
+        });
         expect(response.body.refreshToken).toEqual(expect.any(String));
         expect(response.body.refreshToken).not.toBe(user.refreshToken);
         expect(sidOf(response.body.accessToken)).toBe(sidOf(user.accessToken));
@@ -289,7 +364,6 @@ for (const { backend, needs } of BACKENDS) {
         expectProblem(await refresh(app, `${sessionId}.${'A'.repeat(43)}`), 401, 'unauthorized');
         expect((await refresh(app, user.refreshToken)).status).toBe(200);
       });
-
     });
 
     describe('logout', () => {
@@ -307,7 +381,6 @@ for (const { backend, needs } of BACKENDS) {
       it('needs a bearer token', async () => {
         expectProblem(await logout(app), 401, 'unauthorized');
       });
-
     });
 
     describe('session list', () => {
@@ -320,7 +393,9 @@ for (const { backend, needs } of BACKENDS) {
         expect(response.status).toBe(200);
         expect(response.headers.get('cache-control')).toBe('no-store');
         const items: { id: string; current: boolean }[] = response.body.items;
-        expect(items.map((item) => item.id).sort()).toEqual([sidOf(first.accessToken), sidOf(second.accessToken)].sort());
+        expect(items.map((item) => item.id).sort()).toEqual(
+          [sidOf(first.accessToken), sidOf(second.accessToken)].sort(),
+        );
         for (const item of response.body.items) {
           expect(Object.keys(item).sort()).toEqual(SESSION_KEYS);
           expect(item).toMatchObject({ ip: '127.0.0.1', current: expect.any(Boolean) });
@@ -334,7 +409,10 @@ for (const { backend, needs } of BACKENDS) {
         const first = await signIn(app);
         const second = await signIn(app, first.email);
         const stranger = await signIn(app);
-        const revoke = (id: string) => app.request('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(id)}`, { headers: bearer(second.accessToken) });
+        const revoke = (id: string) =>
+          app.request('DELETE', `/api/v1/auth/sessions/${encodeURIComponent(id)}`, {
+            headers: bearer(second.accessToken),
+          });
 
         const revoked = await revoke(sidOf(first.accessToken));
         expect(revoked.status).toBe(204);
@@ -359,12 +437,20 @@ for (const { backend, needs } of BACKENDS) {
         app.request('POST', '/api/v1/auth/introspect', { json, headers: token ? bearer(token) : {} });
 
       beforeAll(async () => {
-        [introspector, auditor] = await Promise.all([serviceToken(app, 'tokens:introspect'), serviceToken(app, 'audit:read')]);
+        [introspector, auditor] = await Promise.all([
+          serviceToken(app, 'tokens:introspect'),
+          serviceToken(app, 'audit:read'),
+        ]);
       });
 
       it('mints service tokens from the command line that verify like any other token', async () => {
         const jwks = createRemoteJWKSet(new URL(`${app.url}/.well-known/jwks.json`));
-        const { payload } = await jwtVerify(auditor, jwks, { issuer: ISSUER, audience: ISSUER, algorithms: ['ES256'], typ: 'at+jwt' });
+        const { payload } = await jwtVerify(auditor, jwks, {
+          issuer: ISSUER,
+          audience: ISSUER,
+          algorithms: ['ES256'],
+          typ: 'at+jwt',
+        });
         expect(payload).toMatchObject({ sub: 'service:reporting', scope: 'audit:read' });
         expect(payload.sid).toBeUndefined();
         expect(payload.exp! - payload.iat!).toBe(3600);
@@ -373,11 +459,24 @@ for (const { backend, needs } of BACKENDS) {
       it('answers 403 to a service token without the scope, and to a service on a user-only endpoint', async () => {
         expectProblem(await introspect({ token: 'x' }, auditor), 403, 'forbidden');
         expectProblem(await me(app, introspector), 403, 'forbidden');
-        expectProblem(await app.request('GET', '/api/v1/auth/sessions', { headers: bearer(introspector) }), 403, 'forbidden');
+        expectProblem(
+          await app.request('GET', '/api/v1/auth/sessions', { headers: bearer(introspector) }),
+          403,
+          'forbidden',
+        );
       });
 
       it('refuses a bad --ttl with exit code 2 and the usage on stderr', async () => {
-        const result = await runCli(app, 'token', '--service', 'reporting', '--scope', 'audit:read', '--ttl', 'forever');
+        const result = await runCli(
+          app,
+          'token',
+          '--service',
+          'reporting',
+          '--scope',
+          'audit:read',
+          '--ttl',
+          'forever',
+        );
         expect(result.status).toBe(2);
         expect(result.stdout).toBe('');
         expect(result.stderr).toMatch(/--ttl/);
@@ -389,7 +488,12 @@ for (const { backend, needs } of BACKENDS) {
         const active = await introspect({ token: user.accessToken });
         expect(active.status).toBe(200);
         expect(active.headers.get('cache-control')).toBe('no-store');
-        expect(active.body).toMatchObject({ active: true, sub: user.user.id, sid: sidOf(user.accessToken), exp: decodeJwt(user.accessToken).exp });
+        expect(active.body).toMatchObject({
+          active: true,
+          sub: user.user.id,
+          sid: sidOf(user.accessToken),
+          exp: decodeJwt(user.accessToken).exp,
+        });
 
         expect((await logout(app, user.accessToken)).status).toBe(204);
         const inactive = await introspect({ token: user.accessToken });
@@ -402,7 +506,13 @@ for (const { backend, needs } of BACKENDS) {
         const user = await signIn(app);
         const active = await introspect({ token: user.refreshToken });
         expect(active.status).toBe(200);
-        expect(active.body).toMatchObject({ active: true, token_type: 'refresh_token', sub: user.user.id, sid: sidOf(user.accessToken), exp: expect.any(Number) });
+        expect(active.body).toMatchObject({
+          active: true,
+          token_type: 'refresh_token',
+          sub: user.user.id,
+          sid: sidOf(user.accessToken),
+          exp: expect.any(Number),
+        });
         expect((await refresh(app, user.refreshToken)).status).toBe(200);
         expect((await introspect({ token: user.refreshToken })).body).toEqual({ active: false });
       });
@@ -439,7 +549,9 @@ for (const { backend, needs } of BACKENDS) {
           expectProblem(await me(strict, user.accessToken), 401, 'unauthorized');
 
           const types = await auditTypesOf(strict, sid);
-          expect(types).toEqual(expect.arrayContaining(['session.created', 'session.refreshed', 'refresh_token.reused', 'session.revoked']));
+          expect(types).toEqual(
+            expect.arrayContaining(['session.created', 'session.refreshed', 'refresh_token.reused', 'session.revoked']),
+          );
           expect(types.filter((type) => type === 'session.revoked')).toHaveLength(1);
         }));
 
@@ -474,7 +586,8 @@ describeWith([], 'signing key rotation on sqlite-memory', () => {
   const oldPem = newSigningKeyPem();
   const newPem = newSigningKeyPem();
   const instances: TestApp[] = [];
-  const jwksKids = async (app: TestApp) => (await app.request('GET', '/.well-known/jwks.json')).body.keys.map((key: JWK) => key.kid);
+  const jwksKids = async (app: TestApp) =>
+    (await app.request('GET', '/.well-known/jwks.json')).body.keys.map((key: JWK) => key.kid);
 
   /** Instances come up one after the other, as in a rolling deployment, all on the first one's database. */
   const deploy = async (pem: string) => {
@@ -501,7 +614,12 @@ describeWith([], 'signing key rotation on sqlite-memory', () => {
     expect((await jwksKids(during)).sort()).toEqual([oldKid, newKid].sort());
     const fresh = await signIn(during, uniqueEmail('rotated'));
     expect(decodeProtectedHeader(fresh.accessToken).kid).toBe(newKid);
-    await jwtVerify(fresh.accessToken, createRemoteJWKSet(new URL(`${during.url}/.well-known/jwks.json`)), { issuer: ISSUER, audience: ISSUER, algorithms: ['ES256'], typ: 'at+jwt' });
+    await jwtVerify(fresh.accessToken, createRemoteJWKSet(new URL(`${during.url}/.well-known/jwks.json`)), {
+      issuer: ISSUER,
+      audience: ISSUER,
+      algorithms: ['ES256'],
+      typ: 'at+jwt',
+    });
     expect((await me(during, fresh.accessToken)).status).toBe(200);
 
     const after = await deploy(newPem);

@@ -17,7 +17,15 @@ function instance(prefix: string) {
   return { redis, subscriber, feed, close: () => [redis, subscriber].forEach((connection) => connection.disconnect()) };
 }
 
-const user = (id: string, name: string): User => ({ id, email: `${id}@example.com`, name, lastSubmittedFormData: null, createdAt: new Date(0), updatedAt: new Date(0), lastLoginAt: null });
+const user = (id: string, name: string): User => ({
+  id,
+  email: `${id}@example.com`,
+  name,
+  lastSubmittedFormData: null,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  lastLoginAt: null,
+});
 
 describeWith(['redis'], 'the change feed on a real Redis: copies kept in memory stay right', () => {
   let prefix: string;
@@ -34,7 +42,10 @@ describeWith(['redis'], 'the change feed on a real Redis: copies kept in memory 
 
   it('carries a revocation made on one instance to the other’s copy, which then answers without Redis', async () => {
     const [a, b] = instances;
-    const [onA, onB] = [new RedisRevocationList(a.redis, a.feed, prefix), new RedisRevocationList(b.redis, b.feed, prefix)];
+    const [onA, onB] = [
+      new RedisRevocationList(a.redis, a.feed, prefix),
+      new RedisRevocationList(b.redis, b.feed, prefix),
+    ];
     await waitUntil(async () => a.feed.inSync && b.feed.inSync, 'both feeds in sync');
     const sessionId = randomUUID();
     await onA.revoke(sessionId, Date.now() + MINUTE, Date.now());
@@ -47,7 +58,10 @@ describeWith(['redis'], 'the change feed on a real Redis: copies kept in memory 
 
   it('asks Redis, not its copy, once its subscription is lost: a revocation made meanwhile is honoured', async () => {
     const [a, b] = instances;
-    const [onA, onB] = [new RedisRevocationList(a.redis, a.feed, prefix), new RedisRevocationList(b.redis, b.feed, prefix)];
+    const [onA, onB] = [
+      new RedisRevocationList(a.redis, a.feed, prefix),
+      new RedisRevocationList(b.redis, b.feed, prefix),
+    ];
     await waitUntil(async () => a.feed.inSync && b.feed.inSync, 'both feeds in sync');
 
     b.subscriber.disconnect();

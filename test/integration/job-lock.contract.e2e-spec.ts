@@ -6,7 +6,11 @@ import { StoreStatus, withFallback } from '../../src/store/store-status';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
 
 /** The same contract, both implementations; Redis with two instances sharing one lock. */
-const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => { instances: [JobLock, JobLock]; cleanup: () => Promise<void> } }[] = [
+const IMPLEMENTATIONS: {
+  name: string;
+  needs: 'redis'[];
+  create: () => { instances: [JobLock, JobLock]; cleanup: () => Promise<void> };
+}[] = [
   {
     name: 'MemoryJobLock',
     needs: [],
@@ -41,7 +45,10 @@ for (const implementation of IMPLEMENTATIONS) {
     let b: JobLock;
     let cleanup: () => Promise<void>;
     beforeEach(() => {
-      ({ instances: [a, b], cleanup } = implementation.create());
+      ({
+        instances: [a, b],
+        cleanup,
+      } = implementation.create());
     });
     afterEach(() => cleanup());
 
@@ -50,7 +57,11 @@ for (const implementation of IMPLEMENTATIONS) {
       let holding!: () => void;
       const aHolds = new Promise<void>((resolve) => (holding = resolve));
       // A's job runs only once A holds the lock; B asks after that (its own connection could be faster).
-      const running = a.runExclusive('job', TTL, () => new Promise<string>((resolve) => ((release = () => resolve('a')), holding())));
+      const running = a.runExclusive(
+        'job',
+        TTL,
+        () => new Promise<string>((resolve) => ((release = () => resolve('a')), holding())),
+      );
       await aHolds;
       expect(await b.runExclusive('job', TTL, async () => 'b')).toBeUndefined();
       expect(await b.runOncePerRound('job', 1, TTL, async () => 'b')).toBeUndefined();
@@ -78,7 +89,9 @@ for (const implementation of IMPLEMENTATIONS) {
 
     it('lets 20 concurrent claims of one round run it once', async () => {
       let runs = 0;
-      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).runOncePerRound('job', 5000, TTL, async () => runs++)));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).runOncePerRound('job', 5000, TTL, async () => runs++)),
+      );
       expect(runs).toBe(1);
     });
   });
@@ -96,7 +109,11 @@ describeWith(['redis'], 'JobLock behind the Redis fallback (REDIS_FALLBACK=memor
     redis = new Redis(TEST_REDIS_URL, { commandTimeout: 50 });
     admin = new Redis(TEST_REDIS_URL);
     await redis.ping();
-    lock = withFallback<JobLock>(new RedisJobLock(redis, prefix), new MemoryJobLock(), new StoreStatus(redis, 'memory'));
+    lock = withFallback<JobLock>(
+      new RedisJobLock(redis, prefix),
+      new MemoryJobLock(),
+      new StoreStatus(redis, 'memory'),
+    );
     warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
   afterEach(async () => {

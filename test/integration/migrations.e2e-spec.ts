@@ -7,13 +7,20 @@ import { POSTGRES_MIGRATIONS, runPendingMigrations } from '../../src/database/mi
 import { describeWith } from '../support/services';
 import { createTestDatabase } from '../support/test-database';
 
-const ENGINES: { engine: string; needs: 'postgres'[]; database: () => Promise<{ config: DatabaseConfig; drop: () => Promise<void> }> }[] = [
+const ENGINES: {
+  engine: string;
+  needs: 'postgres'[];
+  database: () => Promise<{ config: DatabaseConfig; drop: () => Promise<void> }>;
+}[] = [
   {
     engine: 'sqlite',
     needs: [],
     database: async () => {
       const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
-      return { config: { type: 'sqlite', path: join(dir, 'app.sqlite') }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        config: { type: 'sqlite', path: join(dir, 'app.sqlite') },
+        drop: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -39,7 +46,9 @@ for (const { engine, needs, database } of ENGINES) {
         expect(pending.upQueries.map((query) => query.query)).toEqual([]);
 
         for (let undone = 0; undone < applied.length; undone++) await dataSource.undoLastMigration();
-        const tables = await dataSource.createQueryRunner().getTables(['users', 'otp_tokens', 'sessions', 'audit_events']);
+        const tables = await dataSource
+          .createQueryRunner()
+          .getTables(['users', 'otp_tokens', 'sessions', 'audit_events']);
         expect(tables).toEqual([]);
       } finally {
         if (dataSource.isInitialized) await dataSource.destroy();

@@ -7,7 +7,11 @@ import { describeWith, TEST_REDIS_URL } from '../support/services';
 
 /** The same contract, every implementation: the memory store and a real Redis (a Redis Cluster in redis-cluster.e2e-spec.ts). */
 const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => OtpStoreUnderTest }[] = [
-  { name: 'MemoryOtpStore', needs: [], create: () => ({ store: new MemoryOtpStore(), cleanup: async () => undefined }) },
+  {
+    name: 'MemoryOtpStore',
+    needs: [],
+    create: () => ({ store: new MemoryOtpStore(), cleanup: async () => undefined }),
+  },
   {
     name: 'RedisOtpStore',
     needs: ['redis'],
@@ -27,5 +31,7 @@ const IMPLEMENTATIONS: { name: string; needs: 'redis'[]; create: () => OtpStoreU
 ];
 
 for (const implementation of IMPLEMENTATIONS) {
-  describeWith(implementation.needs, `OtpStore contract: ${implementation.name}`, () => otpStoreContract(implementation.create));
+  describeWith(implementation.needs, `OtpStore contract: ${implementation.name}`, () =>
+    otpStoreContract(implementation.create),
+  );
 }

@@ -24,7 +24,10 @@ function clusterClient(seedList: string): Cluster {
 }
 
 /** Keys grouped by hash tag, each with the masters that hold them. */
-async function keysByHashTag(client: Cluster, pattern: string): Promise<Map<string, { keys: string[]; nodes: Set<string> }>> {
+async function keysByHashTag(
+  client: Cluster,
+  pattern: string,
+): Promise<Map<string, { keys: string[]; nodes: Set<string> }>> {
   const groups = new Map<string, { keys: string[]; nodes: Set<string> }>();
   for (const [key, node] of await keysByNode(client, pattern)) {
     const group = groups.get(hashTagOf(key)) ?? { keys: [], nodes: new Set<string>() };
@@ -61,7 +64,10 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
   });
 
   describe('OtpStore contract on the cluster', () => {
-    otpStoreContract(() => ({ store: new RedisOtpStore(client, newPrefix('contract')), cleanup: async () => undefined }));
+    otpStoreContract(() => ({
+      store: new RedisOtpStore(client, newPrefix('contract')),
+      cleanup: async () => undefined,
+    }));
   });
 
   it('spreads addresses over every master and keeps all keys of an address on one', async () => {
@@ -72,15 +78,33 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
     await Promise.all(
       Array.from({ length: 300 }, async (_, i) => {
         const address = randomBytes(12).toString('base64url');
-        await store.startLogin(address, `login-${i}`, `user${i}@example.com`, { hash: 'h', expiresAt: now + MINUTE }, limits, now);
-        await store.verify(address, `login-${i}`, 'wrong', { maxFailed: 20, windowMs: MINUTE, firstLockMs: MINUTE, maxLockMs: MINUTE, maxInARow: 100 }, now);
+        await store.startLogin(
+          address,
+          `login-${i}`,
+          `user${i}@example.com`,
+          { hash: 'h', expiresAt: now + MINUTE },
+          limits,
+          now,
+        );
+        await store.verify(
+          address,
+          `login-${i}`,
+          'wrong',
+          { maxFailed: 20, windowMs: MINUTE, firstLockMs: MINUTE, maxLockMs: MINUTE, maxInARow: 100 },
+          now,
+        );
       }),
     );
 
     const addresses = await keysByHashTag(client, `${prefix}*`);
     expect(addresses.size).toBe(300);
     for (const { keys, nodes } of addresses.values()) {
-      expect(keys.map((key) => key.slice(key.lastIndexOf(':') + 1)).sort()).toEqual(['cooldown', 'failure-budget', 'login', 'sends']);
+      expect(keys.map((key) => key.slice(key.lastIndexOf(':') + 1)).sort()).toEqual([
+        'cooldown',
+        'failure-budget',
+        'login',
+        'sends',
+      ]);
       expect(nodes.size).toBe(1);
     }
     expect(nodesUsed(addresses)).toBe(MASTERS);
@@ -112,7 +136,11 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
 
   it('shares revocations between instances: one sorted set, and pub/sub to every mirror', async () => {
     const prefix = newPrefix('revoked');
-    const [otherInstance, subscriberA, subscriberB] = [clusterClient(cluster.seedList), client.duplicate(), client.duplicate()];
+    const [otherInstance, subscriberA, subscriberB] = [
+      clusterClient(cluster.seedList),
+      client.duplicate(),
+      client.duplicate(),
+    ];
     try {
       const a = new RedisRevocationList(client, new RedisChangeFeed(client, subscriberA, prefix), prefix);
       const b = new RedisRevocationList(otherInstance, new RedisChangeFeed(otherInstance, subscriberB, prefix), prefix);
@@ -142,7 +170,11 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
     try {
       const [first, second]: JobLock[] = [new RedisJobLock(client, prefix), new RedisJobLock(otherInstance, prefix)];
       let finishJob!: () => void;
-      const running = first.runExclusive('cleanup', MINUTE, () => new Promise<string>((resolve) => (finishJob = () => resolve('first ran'))));
+      const running = first.runExclusive(
+        'cleanup',
+        MINUTE,
+        () => new Promise<string>((resolve) => (finishJob = () => resolve('first ran'))),
+      );
       await new Promise((resolve) => setTimeout(resolve, 50));
 
       expect(await second.runExclusive('cleanup', MINUTE, async () => 'second ran')).toBeUndefined();
@@ -152,9 +184,13 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
       expect(await second.runExclusive('cleanup', MINUTE, async () => 'second ran')).toBe('second ran');
 
       // A round's claim touches the lock and the round key in one script: one slot.
-      expect(await first.runOncePerRound('cleanup', 7, MINUTE, async () => 'first ran round 7')).toBe('first ran round 7');
+      expect(await first.runOncePerRound('cleanup', 7, MINUTE, async () => 'first ran round 7')).toBe(
+        'first ran round 7',
+      );
       expect(await second.runOncePerRound('cleanup', 7, MINUTE, async () => 'second ran round 7')).toBeUndefined();
-      expect(await second.runOncePerRound('cleanup', 8, MINUTE, async () => 'second ran round 8')).toBe('second ran round 8');
+      expect(await second.runOncePerRound('cleanup', 8, MINUTE, async () => 'second ran round 8')).toBe(
+        'second ran round 8',
+      );
     } finally {
       otherInstance.disconnect();
     }
@@ -206,16 +242,29 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
     it('answers 429 once a client IP has spent its budget, counted in the cluster', async () => {
       const ip = '203.0.113.99';
       for (let i = 0; i < 5; i++) {
-        expect((await app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('budget') }, headers: fromIp(ip) })).status).toBe(202);
+        expect(
+          (
+            await app.request('POST', '/api/v1/auth/otp', {
+              json: { email: uniqueEmail('budget') },
+              headers: fromIp(ip),
+            })
+          ).status,
+        ).toBe(202);
       }
-      const refused = await app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('budget') }, headers: fromIp(ip) });
+      const refused = await app.request('POST', '/api/v1/auth/otp', {
+        json: { email: uniqueEmail('budget') },
+        headers: fromIp(ip),
+      });
       expect(refused.status).toBe(429);
       expect(refused.body.code).toBe('rate_limited');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
 
       const counters = await keysByHashTag(client, `${app.env.REDIS_KEY_PREFIX}rl:otp:*`);
       const ofThisIp = counters.get(`otp:${ip}`);
-      expect(ofThisIp?.keys.sort()).toEqual([`${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:block`, `${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:hits`]);
+      expect(ofThisIp?.keys.sort()).toEqual([
+        `${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:block`,
+        `${app.env.REDIS_KEY_PREFIX}rl:otp:{otp:${ip}}:hits`,
+      ]);
       expect(ofThisIp?.nodes.size).toBe(1);
     });
 
@@ -224,11 +273,19 @@ describeWith(['redis-server'], `Redis Cluster of ${MASTERS} real redis-server pr
       await cluster.kill(0);
       await cluster.waitForState(cluster.ports[1], 'fail');
       const responses = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => app.request('POST', '/api/v1/auth/otp', { json: { email: uniqueEmail('outage') }, headers: fromIp(`203.0.113.${200 + i}`) })),
+        Array.from({ length: 6 }, (_, i) =>
+          app.request('POST', '/api/v1/auth/otp', {
+            json: { email: uniqueEmail('outage') },
+            headers: fromIp(`203.0.113.${200 + i}`),
+          }),
+        ),
       );
       expect(responses.map((response) => response.status)).toEqual(Array(6).fill(202));
       const ready = await app.request('GET', '/health/ready');
-      expect(ready.body).toMatchObject({ status: 'degraded', details: { otpStore: { status: 'degraded', kind: 'redis', fallback: 'memory' } } });
+      expect(ready.body).toMatchObject({
+        status: 'degraded',
+        details: { otpStore: { status: 'degraded', kind: 'redis', fallback: 'memory' } },
+      });
     });
   });
 });

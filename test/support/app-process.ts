@@ -18,7 +18,8 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 export function assertCompiled(): void {
-  if (!existsSync(COMPILED_MAIN)) throw new Error(`${COMPILED_MAIN} is missing: run \`npm run build\` first (\`npm test\` builds it in pretest)`);
+  if (!existsSync(COMPILED_MAIN))
+    throw new Error(`${COMPILED_MAIN} is missing: run \`npm run build\` first (\`npm test\` builds it in pretest)`);
 }
 
 /** Distinct free loopback ports: all are held until every one is known, so none is handed out twice. */
@@ -41,7 +42,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it holds; `stop` ends the wait early with its reason (e.g. the process died). */
-export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 15_000, stop: () => string | undefined = () => undefined): Promise<void> {
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  stop: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const reason = stop();
@@ -142,7 +148,9 @@ export class AppProcess {
 
   tail(count = 30): string {
     const lines = this.lines.slice(-count);
-    return lines.length === 0 ? `--- instance ${this.name}: no output ---` : `--- last ${lines.length} lines of instance ${this.name} ---\n${lines.join('\n')}`;
+    return lines.length === 0
+      ? `--- instance ${this.name}: no output ---`
+      : `--- last ${lines.length} lines of instance ${this.name} ---\n${lines.join('\n')}`;
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within the grace; resolves to the exit code (null when killed). */
@@ -185,11 +193,20 @@ export async function startDeployment(count: number, env: Record<string, string>
     return codes;
   };
   try {
-    const deployment = { ...(await deploymentEnv('postgres-redis', cleanups)), MAIL_PORT: String(sink.port), LOG_LEVEL: 'warn', ...env };
+    const deployment = {
+      ...(await deploymentEnv('postgres-redis', cleanups)),
+      MAIL_PORT: String(sink.port),
+      LOG_LEVEL: 'warn',
+      ...env,
+    };
     const ports = await freePorts(count);
-    const started = await Promise.allSettled(ports.map((port, i) => AppProcess.start({ name: String.fromCharCode(65 + i), env: deployment, port, sink })));
+    const started = await Promise.allSettled(
+      ports.map((port, i) => AppProcess.start({ name: String.fromCharCode(65 + i), env: deployment, port, sink })),
+    );
     instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-    const failed = started.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+    const failed = started.flatMap((result) =>
+      result.status === 'rejected' ? [(result.reason as Error).message] : [],
+    );
     if (failed.length > 0) throw new Error(failed.join('\n'));
     return {
       instances,

@@ -16,7 +16,11 @@ export interface CliResult {
 export function runCli(app: Pick<TestApp, 'env'>, ...args: string[]): Promise<CliResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'cli-'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [COMPILED_CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [COMPILED_CLI, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...app.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -30,7 +34,12 @@ export function runCli(app: Pick<TestApp, 'env'>, ...args: string[]): Promise<Cl
 }
 
 /** A service token minted by the CLI, as an operator would. */
-export async function mintServiceToken(app: Pick<TestApp, 'env'>, scope: string, ttl = '1h', service = 'tests'): Promise<string> {
+export async function mintServiceToken(
+  app: Pick<TestApp, 'env'>,
+  scope: string,
+  ttl = '1h',
+  service = 'tests',
+): Promise<string> {
   const minted = await runCli(app, 'token', '--service', service, '--scope', scope, '--ttl', ttl);
   if (minted.status !== 0) throw new Error(`cli token exited ${minted.status}: ${minted.stderr}`);
   return minted.stdout;

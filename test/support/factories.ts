@@ -22,5 +22,11 @@ export async function signIn(app: ApiClient, email = uniqueEmail(), headers: Rec
   const { sessionId, code } = await requestCode(app, email, headers);
   const response = await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code }, headers });
   if (response.status !== 200) throw new Error(`verify failed: ${response.status} ${response.text}`);
-  return { email, sessionId, ...response.body } as { email: string; sessionId: string; accessToken: string; refreshToken: string; user: { id: string; lastLoginAt: string } };
+  return { email, sessionId, ...response.body } as {
+    email: string;
+    sessionId: string;
+    accessToken: string;
+    refreshToken: string;
+    user: { id: string; lastLoginAt: string };
+  };
 }

@@ -29,10 +29,15 @@ export function utf8Bytes(text: string): string {
  * otherwise wait on forever (a body shorter than its Content-Length); Node drops a request whose
  * client half-closed before the answer was ready, so it is off otherwise.
  */
-export function sendWire(baseUrl: string, request: WireRequest, { halfClose = false, timeoutMs = 10_000 } = {}): Promise<WireResponse | null> {
+export function sendWire(
+  baseUrl: string,
+  request: WireRequest,
+  { halfClose = false, timeoutMs = 10_000 } = {},
+): Promise<WireResponse | null> {
   const { hostname, port } = new URL(baseUrl);
   const body = request.body ?? Buffer.alloc(0);
-  const contentLength = request.contentLength === undefined ? (request.body ? body.length : undefined) : request.contentLength;
+  const contentLength =
+    request.contentLength === undefined ? (request.body ? body.length : undefined) : request.contentLength;
   const head = [
     `${request.method} ${request.path} HTTP/1.1`,
     `Host: ${hostname}:${port}`,
@@ -46,7 +51,9 @@ export function sendWire(baseUrl: string, request: WireRequest, { halfClose = fa
     socket.setTimeout(timeoutMs, () => socket.destroy());
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('close', () => resolve(parseResponse(Buffer.concat(chunks))));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+    );
     const bytes = Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), body]);
     if (halfClose) socket.end(bytes);
     else socket.write(bytes);
@@ -100,7 +107,8 @@ export function jsonObjectText(members: [key: string, valueText: string][]): str
   return `{${members.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(',')}}`;
 }
 
-const base64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const base64url = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** A JWT whose parts are whatever the caller says: for headers that must be refused, never trusted. */
 export function forgedJwt(header: unknown, payload: unknown, signature = ''): string {

@@ -7,7 +7,13 @@ export interface OtpStoreUnderTest {
 }
 
 const LIMITS: IssueLimits = { cooldownMs: 0, maxPerHour: 100, maxLiveCodes: 3, maxAttempts: 5 };
-const BUDGET: FailureBudget = { maxFailed: 100, windowMs: 60_000, firstLockMs: 60_000, maxLockMs: 60_000, maxInARow: 100 };
+const BUDGET: FailureBudget = {
+  maxFailed: 100,
+  windowMs: 60_000,
+  firstLockMs: 60_000,
+  maxLockMs: 60_000,
+  maxInARow: 100,
+};
 const MINUTE = 60_000;
 
 /**
@@ -36,7 +42,10 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
       attemptsRemaining: 4,
       addressLockedUntil: null,
     });
-    expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'verified', email: 'ada@example.com' });
+    expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({
+      outcome: 'verified',
+      email: 'ada@example.com',
+    });
     expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
   });
 
@@ -59,17 +68,27 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
 
   it('destroys the login when its attempts are spent', async () => {
     await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), { ...LIMITS, maxAttempts: 2 }, now);
-    expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({ attemptsRemaining: 1 });
-    expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({ attemptsRemaining: 0 });
+    expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({
+      attemptsRemaining: 1,
+    });
+    expect((await store.verify(address, 'login-1', 'x', BUDGET, now)) as { attemptsRemaining: number }).toMatchObject({
+      attemptsRemaining: 0,
+    });
     expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toEqual({ outcome: 'expired' });
   });
 
   it('keeps the newest live codes of a login on resend, sharing the attempt budget', async () => {
     await store.startLogin(address, 'login-1', 'ada@example.com', code('h1'), LIMITS, now);
     for (const hash of ['h2', 'h3', 'h4']) {
-      expect(await store.addCode(address, 'login-1', code(hash), LIMITS, now)).toMatchObject({ outcome: 'issued', email: 'ada@example.com' });
+      expect(await store.addCode(address, 'login-1', code(hash), LIMITS, now)).toMatchObject({
+        outcome: 'issued',
+        email: 'ada@example.com',
+      });
     }
-    expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toMatchObject({ outcome: 'invalid', attemptsRemaining: 4 });
+    expect(await store.verify(address, 'login-1', 'h1', BUDGET, now)).toMatchObject({
+      outcome: 'invalid',
+      attemptsRemaining: 4,
+    });
     expect((await store.verify(address, 'login-1', 'h2', BUDGET, now)).outcome).toBe('verified');
   });
 
@@ -84,11 +103,22 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
       email: 'ada@example.com',
       resendAvailableAt: now + 30_000,
     });
-    expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + 10_000)).toEqual({ outcome: 'cooldown', retryAt: now + 30_000 });
-    expect(await store.addCode(address, 'l1', code('h2'), limits, now + 10_000)).toEqual({ outcome: 'cooldown', retryAt: now + 30_000 });
+    expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + 10_000)).toEqual({
+      outcome: 'cooldown',
+      retryAt: now + 30_000,
+    });
+    expect(await store.addCode(address, 'l1', code('h2'), limits, now + 10_000)).toEqual({
+      outcome: 'cooldown',
+      retryAt: now + 30_000,
+    });
     expect((await store.addCode(address, 'l1', code('h2'), limits, now + 30_000)).outcome).toBe('issued');
-    expect(await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 60_000)).toEqual({ outcome: 'hourly_limit', retryAt: now + 3_600_000 });
-    expect((await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 3_600_001)).outcome).toBe('issued');
+    expect(await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 60_000)).toEqual({
+      outcome: 'hourly_limit',
+      retryAt: now + 3_600_000,
+    });
+    expect(
+      (await store.startLogin(address, 'l3', 'ada@example.com', code('h3'), limits, now + 3_600_001)).outcome,
+    ).toBe('issued');
   });
 
   it('withdraws a code that could not be mailed and gives its cooldown and hourly slot back', async () => {
@@ -120,29 +150,54 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
     const budget = { maxFailed: 2, windowMs: 10 * MINUTE, firstLockMs: MINUTE, maxLockMs: 4 * MINUTE, maxInARow: 6 };
     const limits = { ...LIMITS, maxAttempts: 100 };
     await store.startLogin(address, 'l1', 'ada@example.com', code('h1', 60 * MINUTE), limits, now);
-    expect(await store.verify(address, 'l1', 'x', budget, now)).toMatchObject({ outcome: 'invalid', addressLockedUntil: null });
+    expect(await store.verify(address, 'l1', 'x', budget, now)).toMatchObject({
+      outcome: 'invalid',
+      addressLockedUntil: null,
+    });
     // Each wrong code past the budget locks for twice as long as the last (1, 2, 4, 4 minutes), and from the
     // sixth in a row for the whole window; while locked nothing is counted and no code is issued.
     for (const lockMs of [MINUTE, 2 * MINUTE, 4 * MINUTE, 4 * MINUTE, 10 * MINUTE]) {
       const wrong = await store.verify(address, 'l1', 'x', budget, now);
       expect(wrong).toMatchObject({ outcome: 'invalid', addressLockedUntil: now + lockMs });
-      expect(await store.verify(address, 'l1', 'h1', budget, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs, email: 'ada@example.com' });
-      expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs });
-      expect(await store.addCode(address, 'l1', code('h2'), limits, now + lockMs - 1)).toEqual({ outcome: 'locked', retryAt: now + lockMs });
+      expect(await store.verify(address, 'l1', 'h1', budget, now + lockMs - 1)).toEqual({
+        outcome: 'locked',
+        retryAt: now + lockMs,
+        email: 'ada@example.com',
+      });
+      expect(await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), limits, now + lockMs - 1)).toEqual({
+        outcome: 'locked',
+        retryAt: now + lockMs,
+      });
+      expect(await store.addCode(address, 'l1', code('h2'), limits, now + lockMs - 1)).toEqual({
+        outcome: 'locked',
+        retryAt: now + lockMs,
+      });
       now += lockMs;
     }
-    expect(await store.verify(address, 'l1', 'h1', budget, now)).toEqual({ outcome: 'verified', email: 'ada@example.com' });
+    expect(await store.verify(address, 'l1', 'h1', budget, now)).toEqual({
+      outcome: 'verified',
+      email: 'ada@example.com',
+    });
   });
 
   it('forgets failures a window after the last one, or after the lock it caused', async () => {
     const budget = { ...BUDGET, maxFailed: 2, windowMs: 10 * MINUTE, firstLockMs: MINUTE, maxLockMs: 4 * MINUTE };
     await store.startLogin(address, 'l1', 'ada@example.com', code('h1', 60 * MINUTE), LIMITS, now);
     await store.verify(address, 'l1', 'x', budget, now);
-    expect(await store.verify(address, 'l1', 'x', budget, now + 9 * MINUTE)).toMatchObject({ outcome: 'invalid', addressLockedUntil: now + 10 * MINUTE });
+    expect(await store.verify(address, 'l1', 'x', budget, now + 9 * MINUTE)).toMatchObject({
+      outcome: 'invalid',
+      addressLockedUntil: now + 10 * MINUTE,
+    });
     const forgotten = now + 10 * MINUTE + 10 * MINUTE;
-    expect(await store.verify(address, 'l1', 'x', budget, forgotten - 1)).toMatchObject({ outcome: 'invalid', addressLockedUntil: forgotten - 1 + 2 * MINUTE });
+    expect(await store.verify(address, 'l1', 'x', budget, forgotten - 1)).toMatchObject({
+      outcome: 'invalid',
+      addressLockedUntil: forgotten - 1 + 2 * MINUTE,
+    });
     await store.startLogin(address, 'l2', 'ada@example.com', code('h2', 60 * MINUTE), LIMITS, forgotten + 12 * MINUTE);
-    expect(await store.verify(address, 'l2', 'x', budget, forgotten + 12 * MINUTE)).toMatchObject({ outcome: 'invalid', addressLockedUntil: null });
+    expect(await store.verify(address, 'l2', 'x', budget, forgotten + 12 * MINUTE)).toMatchObject({
+      outcome: 'invalid',
+      addressLockedUntil: null,
+    });
   });
 
   it('restores a login that a right code ended, with its codes and attempts, unless a newer one started', async () => {
@@ -150,7 +205,10 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
     await store.verify(address, 'l1', 'x', BUDGET, now);
     expect((await store.verify(address, 'l1', 'h1', BUDGET, now)).outcome).toBe('verified');
     await store.restoreLogin(address, 'l1', now + 1000);
-    expect(await store.verify(address, 'l1', 'y', BUDGET, now + 1000)).toMatchObject({ outcome: 'invalid', attemptsRemaining: 3 });
+    expect(await store.verify(address, 'l1', 'y', BUDGET, now + 1000)).toMatchObject({
+      outcome: 'invalid',
+      attemptsRemaining: 3,
+    });
     expect((await store.verify(address, 'l1', 'h1', BUDGET, now + 1000)).outcome).toBe('verified');
 
     await store.startLogin(address, 'l2', 'ada@example.com', code('h2'), LIMITS, now);
@@ -171,7 +229,9 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
   it('counts 50 concurrent wrong guesses exactly', async () => {
     await store.startLogin(address, 'l1', 'ada@example.com', code('h1'), { ...LIMITS, maxAttempts: 100 }, now);
     const results = await Promise.all(Array.from({ length: 50 }, () => store.verify(address, 'l1', 'x', BUDGET, now)));
-    const remaining = results.map((result) => (result as { attemptsRemaining: number }).attemptsRemaining).sort((a, b) => a - b);
+    const remaining = results
+      .map((result) => (result as { attemptsRemaining: number }).attemptsRemaining)
+      .sort((a, b) => a - b);
     expect(remaining).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
   });
 }

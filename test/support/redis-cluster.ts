@@ -37,14 +37,36 @@ export class OwnRedisCluster {
       this.nodes.push(
         servers.spawn([
           ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', servers.dir],
-          ...['--cluster-enabled', 'yes', '--cluster-config-file', join(servers.dir, `nodes-${port}.conf`), '--cluster-node-timeout', String(NODE_TIMEOUT_MS)],
+          ...[
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(servers.dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            String(NODE_TIMEOUT_MS),
+          ],
         ]),
       );
     }
-    await Promise.all(this.ports.map((port, i) => waitUntil(() => this.answers(port, i), `redis-server on port ${port} to answer`, 20_000)));
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      timeout: 30_000,
-    });
+    await Promise.all(
+      this.ports.map((port, i) =>
+        waitUntil(() => this.answers(port, i), `redis-server on port ${port} to answer`, 20_000),
+      ),
+    );
+    await promisify(execFile)(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...this.ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      {
+        timeout: 30_000,
+      },
+    );
     await Promise.all(this.ports.map((port) => this.waitForState(port, 'ok')));
   }
 
@@ -54,7 +76,11 @@ export class OwnRedisCluster {
   }
 
   async waitForState(port: number, state: 'ok' | 'fail'): Promise<void> {
-    await waitUntil(async () => (await this.clusterInfo(port)).includes(`cluster_state:${state}`), `cluster_state:${state} on port ${port}`, 20_000);
+    await waitUntil(
+      async () => (await this.clusterInfo(port)).includes(`cluster_state:${state}`),
+      `cluster_state:${state} on port ${port}`,
+      20_000,
+    );
   }
 
   async stop(): Promise<void> {
@@ -99,8 +125,18 @@ async function freeClusterPort(taken: number[]): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await listenOnce(0);
     const bus = port + BUS_PORT_OFFSET;
-    const clashes = taken.some((other) => [other, other + BUS_PORT_OFFSET].some((used) => used === port || used === bus));
-    if (bus <= 65_535 && !clashes && (await listenOnce(bus).then(() => true, () => false))) return port;
+    const clashes = taken.some((other) =>
+      [other, other + BUS_PORT_OFFSET].some((used) => used === port || used === bus),
+    );
+    if (
+      bus <= 65_535 &&
+      !clashes &&
+      (await listenOnce(bus).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
   }
   throw new Error('no free port pair for a cluster node');
 }
@@ -113,4 +149,3 @@ async function listenOnce(port: number): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return bound;
 }
-

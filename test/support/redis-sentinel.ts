@@ -44,13 +44,26 @@ export class OwnRedisSentinel {
       ].join('\n'),
     );
     servers.spawn([config, '--sentinel']);
-    await waitUntil(async () => (await this.info(replica, 'replication')).includes('master_link_status:up'), 'the replica to follow the master', 20_000);
-    await waitUntil(async () => (await this.info(sentinel, 'sentinel')).includes('slaves=1'), 'the sentinel to see the replica', 20_000);
+    await waitUntil(
+      async () => (await this.info(replica, 'replication')).includes('master_link_status:up'),
+      'the replica to follow the master',
+      20_000,
+    );
+    await waitUntil(
+      async () => (await this.info(sentinel, 'sentinel')).includes('slaves=1'),
+      'the sentinel to see the replica',
+      20_000,
+    );
   }
 
   /** The master's port as the sentinel tells it. */
   async masterPort(): Promise<number> {
-    const [, port] = (await redisCommand(this.sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[];
+    const [, port] = (await redisCommand(
+      this.sentinelPort,
+      'SENTINEL',
+      'GET-MASTER-ADDR-BY-NAME',
+      MASTER_NAME,
+    )) as string[];
     return Number(port);
   }
 
@@ -61,7 +74,12 @@ export class OwnRedisSentinel {
     await redisCommand(before, 'WAIT', '1', '5000');
     await redisCommand(this.sentinelPort, 'SENTINEL', 'FAILOVER', MASTER_NAME);
     const after = this.dataPorts.find((port) => port !== before)!;
-    await waitUntil(async () => (await this.masterPort()) === after && (await this.info(after, 'replication')).includes('role:master'), 'the replica to become master', 20_000);
+    await waitUntil(
+      async () =>
+        (await this.masterPort()) === after && (await this.info(after, 'replication')).includes('role:master'),
+      'the replica to become master',
+      20_000,
+    );
     return after;
   }
 

@@ -41,7 +41,13 @@ export class RedisServers {
 
 /** One command on a connection of its own to the server on a loopback port. */
 export async function redisCommand(port: number, command: string, ...args: string[]): Promise<unknown> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await client.connect();
     return await client.call(command, ...args);

@@ -30,7 +30,12 @@ export async function probePostgres(): Promise<string | null> {
 }
 
 export async function probeRedis(): Promise<string | null> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -46,7 +51,8 @@ export async function probeRedis(): Promise<string | null> {
 export async function probeRedisBinaries(): Promise<string | null> {
   for (const binary of ['redis-server', 'redis-cli']) {
     const run = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 5000 });
-    if (run.error || run.status !== 0) return `${binary} not found on PATH (apt-get install redis-server): ${run.error?.message ?? run.stderr.trim()}`;
+    if (run.error || run.status !== 0)
+      return `${binary} not found on PATH (apt-get install redis-server): ${run.error?.message ?? run.stderr.trim()}`;
     const major = Number(/\b(?:v=)?(\d+)\.\d+\.\d+/.exec(run.stdout)?.[1]);
     if (!(major >= 5)) return `${binary} 5 or newer is needed for a Redis Cluster, got "${run.stdout.trim()}"`;
   }

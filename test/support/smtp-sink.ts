@@ -47,8 +47,10 @@ export class SmtpSink {
       logger: this.commandRecorder(),
       onRcptTo: (address, _session, callback) => {
         const refusal = this.refusedRecipients.get(address.address.toLowerCase());
-        if (refusal === 550) return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
-        if (refusal === 451) return callback(Object.assign(new Error('4.2.0 mailbox busy, try again later'), { responseCode: 451 }));
+        if (refusal === 550)
+          return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+        if (refusal === 451)
+          return callback(Object.assign(new Error('4.2.0 mailbox busy, try again later'), { responseCode: 451 }));
         callback();
       },
       onData: (stream, session, callback) => {
@@ -58,12 +60,15 @@ export class SmtpSink {
           .then((received) => simpleParser((raw = received)))
           .then(async (parsed) => {
             if (this.mode === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
-            if (this.mode === 'reject') return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
+            if (this.mode === 'reject')
+              return callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
             if (this.mode === 'defer-once') {
               this.currentMode = 'accept';
               return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
             }
-            const to = [parsed.to].flat().flatMap((address) => address?.value.map((v) => (v.address ?? '').toLowerCase()) ?? []);
+            const to = [parsed.to]
+              .flat()
+              .flatMap((address) => address?.value.map((v) => (v.address ?? '').toLowerCase()) ?? []);
             this.messages.push({
               to,
               from: parsed.from?.text ?? '',
@@ -104,9 +109,18 @@ export class SmtpSink {
   private commandRecorder(): SMTPServerOptions['logger'] {
     const ignore = () => undefined;
     const debug = (entry: { tnx?: string }, _message: string, line?: string) => {
-      if (entry?.tnx === 'command' && typeof line === 'string' && /^(MAIL FROM|RCPT TO):/i.test(line)) this.envelopeCommands.push(line);
+      if (entry?.tnx === 'command' && typeof line === 'string' && /^(MAIL FROM|RCPT TO):/i.test(line))
+        this.envelopeCommands.push(line);
     };
-    return { trace: ignore, debug, info: ignore, warn: ignore, error: ignore, fatal: ignore, level: ignore } as unknown as SMTPServerOptions['logger'];
+    return {
+      trace: ignore,
+      debug,
+      info: ignore,
+      warn: ignore,
+      error: ignore,
+      fatal: ignore,
+      level: ignore,
+    };
   }
 
   private get netServer(): Server {

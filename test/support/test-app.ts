@@ -53,7 +53,9 @@ export interface TestAppOptions {
 }
 
 export function newSigningKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 }
 
 /** Boots the real application on a free loopback port, with real SMTP, database and store. */
@@ -64,11 +66,16 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     await sink.start();
     cleanups.push(() => sink.stop());
   }
-  const env = options.sameDeploymentAs ? { ...options.sameDeploymentAs.env } : await deploymentEnv(options.backend, cleanups, options.redisClusterNodes);
+  const env = options.sameDeploymentAs
+    ? { ...options.sameDeploymentAs.env }
+    : await deploymentEnv(options.backend, cleanups, options.redisClusterNodes);
   Object.assign(env, { MAIL_PORT: String(sink.port) }, options.env);
 
   const config = loadConfig(options.rewriteEnv ? options.rewriteEnv(env) : env);
-  const app = await createApp(config, { logger: options.logger ?? false, logStream: options.logStream ?? new Writable({ write: (_chunk, _encoding, done) => done() }) });
+  const app = await createApp(config, {
+    logger: options.logger ?? false,
+    logStream: options.logStream ?? new Writable({ write: (_chunk, _encoding, done) => done() }),
+  });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
@@ -94,7 +101,12 @@ export interface RequestOptions {
 }
 
 /** One HTTP request to a running server; the body parsed as JSON when it is JSON. */
-export async function httpRequest<T = any>(baseUrl: string, method: string, path: string, { json, body, headers = {} }: RequestOptions = {}): Promise<HttpResult<T>> {
+export async function httpRequest<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  { json, body, headers = {} }: RequestOptions = {},
+): Promise<HttpResult<T>> {
   const response = await fetch(baseUrl + path, {
     method,
     headers: json === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -111,7 +123,11 @@ export async function httpRequest<T = any>(baseUrl: string, method: string, path
 }
 
 /** The environment of a fresh deployment: its own secrets, signing key, database and Redis key prefix. */
-export async function deploymentEnv(backend: Backend, cleanups: (() => Promise<void> | void)[], redisClusterNodes?: string): Promise<Record<string, string>> {
+export async function deploymentEnv(
+  backend: Backend,
+  cleanups: (() => Promise<void> | void)[],
+  redisClusterNodes?: string,
+): Promise<Record<string, string>> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     SECRET_KEY: randomBytes(32).toString('hex'),
@@ -134,9 +150,22 @@ export async function deploymentEnv(backend: Backend, cleanups: (() => Promise<v
   cleanups.push(database.drop);
   const keyPrefix = `test:${randomBytes(4).toString('hex')}:`;
   // A test's own cluster is thrown away with its keys; the shared Redis is cleaned by prefix.
-  if (redisClusterNodes) return { ...env, DATABASE_URL: database.url, REDIS_CLUSTER_NODES: redisClusterNodes, REDIS_KEY_PREFIX: keyPrefix, OTP_STORE: 'redis' };
+  if (redisClusterNodes)
+    return {
+      ...env,
+      DATABASE_URL: database.url,
+      REDIS_CLUSTER_NODES: redisClusterNodes,
+      REDIS_KEY_PREFIX: keyPrefix,
+      OTP_STORE: 'redis',
+    };
   cleanups.push(() => deleteKeys(keyPrefix));
-  return { ...env, DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, OTP_STORE: 'redis' };
+  return {
+    ...env,
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: keyPrefix,
+    OTP_STORE: 'redis',
+  };
 }
 
 async function deleteKeys(prefix: string): Promise<void> {

@@ -12,7 +12,7 @@ export class UsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ maxLength: 254, description: 'Addresses starting with this text, case-insensitively.' })
   @IsOptional()
   @IsString()
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @MaxLength(254)
   @NoControlCharacters('email')
   readonly email?: string;
