@@ -1,6 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
-import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
  * The pg pool under TypeORM, when the engine is PostgreSQL. Hot paths send their one statement
@@ -11,8 +10,9 @@ export class PostgresStatements {
   private constructor(private readonly pool: Pool) {}
 
   static of(dataSource: DataSource): PostgresStatements | null {
-    return dataSource.driver instanceof PostgresDriver
-      ? new PostgresStatements(dataSource.driver.master as Pool)
+    // TypeORM's PostgreSQL driver keeps its pg pool as `master`.
+    return dataSource.options.type === 'postgres'
+      ? new PostgresStatements((dataSource.driver as unknown as { master: Pool }).master)
       : null;
   }
 

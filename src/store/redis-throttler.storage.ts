@@ -1,5 +1,4 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { RedisClient } from './redis-client';
 
 // KEYS: 1 hits (counter of the window), 2 block (set while the key is over its limit).
@@ -34,7 +33,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     limit: number,
     blockDuration: number,
     throttlerName: string,
-  ): Promise<ThrottlerStorageRecord> {
+  ): ReturnType<ThrottlerStorage['increment']> {
     const base = `${this.keyPrefix}rl:${throttlerName}:{${key}}`;
     const redis = this.redis as unknown as { throttleIncrement(...args: (string | number)[]): Promise<number[]> };
     const [totalHits, windowLeftMs, blocked, blockLeftMs] = await redis.throttleIncrement(
