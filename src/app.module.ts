@@ -5,7 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AccessGuard } from './auth/access.guard';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
-import { CoreModule } from './common/core.module';
+import { CoreModule } from './core.module';
 import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { SERVICE_SCOPES } from './auth/service-scopes';
+import { SERVICE_SCOPES } from './common/service-scopes';
 import { verifyAuditChain } from './cli/audit-verify.command';
 import { CommandError, UsageError } from './cli/command-line';
 import {

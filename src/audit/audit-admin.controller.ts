@@ -1,10 +1,10 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { RequireAccess } from '../auth/access.guard';
-import { CurrentPrincipal, Principal } from '../auth/principal';
+import { RequireAccess } from '../common/access';
+import { CurrentPrincipal, Principal } from '../common/principal';
 import { Client, ClientContext } from '../common/client-context';
-import { ApiProblems, ApiRestricted } from '../docs/decorators';
-import { AuditEventResponse, AuditPageResponse } from '../docs/responses';
+import { ApiProblems, ApiRestricted } from '../common/openapi';
+import { AuditEventResponse, AuditPageResponse } from './dto/audit-event.response';
 import { AuditQueryService } from './audit-query.service';
 import { AuditFilterDto, AuditQueryDto } from './dto/audit-query.dto';
 

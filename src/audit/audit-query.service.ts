@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { ClientContext } from '../common/client-context';
 import { decodeCursor, encodeCursor } from '../common/query';
-import { Principal } from '../auth/principal';
+import { Principal } from '../common/principal';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';

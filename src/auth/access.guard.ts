@@ -1,18 +1,8 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ProblemException } from '../common/problem.exception';
-import { Principal } from './principal';
-import { ServiceScope } from './service-scopes';
-
-const REQUIRED_ACCESS = 'requiredAccess';
-
-export interface RequiredAccess {
-  roles?: string[];
-  scopes?: ServiceScope[];
-}
-
-/** The route is for principals with any of these roles (users) or scopes (services). */
-export const RequireAccess = (access: RequiredAccess) => SetMetadata(REQUIRED_ACCESS, access);
+import { REQUIRED_ACCESS, RequiredAccess } from '../common/access';
+import { Principal } from '../common/principal';
 
 /** Global, after authentication: a valid token without the role or scope gets 403. */
 @Injectable()

@@ -2,9 +2,9 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Client, ClientContext } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
-import { ApiProblems, ApiRestricted } from '../docs/decorators';
+import { ApiProblems, ApiRestricted } from '../common/openapi';
 import { UsersService } from '../users/users.service';
-import { RequireAccess } from './access.guard';
+import { RequireAccess } from '../common/access';
 import { SessionsService } from './sessions.service';
 import { isUuid } from '../common/ids';
 

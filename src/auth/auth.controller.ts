@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Client, ClientContext } from '../common/client-context';
-import { ApiJsonBody, ApiProblems, ApiRestricted, ApiSignedIn } from '../docs/decorators';
-import { IntrospectionResponse, SessionListResponse, SignedInResponse } from '../docs/responses';
-import { RequireAccess } from './access.guard';
+import { ApiJsonBody, ApiProblems, ApiRestricted, ApiSignedIn } from '../common/openapi';
+import { IntrospectionResponse, SessionListResponse, SignedInResponse } from './dto/auth.responses';
+import { RequireAccess } from '../common/access';
 import { AuthService } from './auth.service';
 import { IntrospectDto, RefreshDto } from './dto/auth.dto';
-import { CurrentPrincipal, Principal, Public } from './principal';
+import { CurrentPrincipal, Principal, Public } from '../common/principal';
 
 @ApiTags('Sessions and tokens')
 @Controller('api/v1/auth')

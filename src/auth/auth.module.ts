@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Session } from './session.entity';
+import { ServiceToken } from './service-token.entity';
 import { AuditModule } from '../audit/audit.module';
 import { StoreModule } from '../store/store.module';
 import { UsersModule } from '../users/users.module';
@@ -17,7 +20,7 @@ import { TokensService } from './tokens.service';
 import { VerifiedTokens } from './verified-tokens';
 
 @Module({
-  imports: [StoreModule, UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([Session, ServiceToken]), StoreModule, UsersModule, AuditModule],
   controllers: [AuthController, AdminSessionsController, JwksController],
   providers: [
     JwtStrategy,

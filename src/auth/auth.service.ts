@@ -4,7 +4,7 @@ import { ClientContext } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
 import { RevocationList } from '../store/revocation-list';
 import { UsersService } from '../users/users.service';
-import { Principal } from './principal';
+import { Principal, userIdOf } from '../common/principal';
 import { ServiceTokensService } from './service-tokens.service';
 import { SessionsService } from './sessions.service';
 import { SignedIn, TokensService } from './tokens.service';
@@ -108,9 +108,4 @@ export class AuthService {
       exp: Math.floor(session.refreshExpiresAt.getTime() / 1000),
     };
   }
-}
-
-export function userIdOf(principal: Principal): string {
-  if (!principal.userId) throw new ProblemException('forbidden', 'This endpoint is for signed-in users, not services.');
-  return principal.userId;
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { JwksResponse } from '../docs/responses';
-import { Public } from './principal';
+import { JwksResponse } from './dto/auth.responses';
+import { Public } from '../common/principal';
 import { SigningKeys } from './signing-keys';
 
 @ApiTags('Sessions and tokens')

@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ProblemException } from '../common/problem.exception';
 import { JwtStrategy } from './jwt.strategy';
-import { IS_PUBLIC, Principal } from './principal';
+import { IS_PUBLIC, Principal } from '../common/principal';
 
 /** Global: every route needs a valid access token unless marked @Public(). */
 @Injectable()

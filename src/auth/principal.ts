@@ -1,14 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-
-/** Who a verified access token speaks for: a signed-in user, or an internal service. */
-export interface Principal {
-  subject: string;
-  userId: string | null;
-  sessionId: string | null;
-  email: string | null;
-  roles: string[];
-  scopes: string[];
-}
+import { Principal } from '../common/principal';
 
 /** Whom an access token's verified claims speak for, or null when they are not an access token's. */
 export function principalOf(payload: Record<string, unknown>): Principal | null {
@@ -23,12 +13,3 @@ export function principalOf(payload: Record<string, unknown>): Principal | null 
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
   };
 }
-
-export const IS_PUBLIC = 'isPublic';
-
-/** The route answers without a bearer token. */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
-
-export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, context: ExecutionContext): Principal => context.switchToHttp().getRequest<{ user: Principal }>().user,
-);

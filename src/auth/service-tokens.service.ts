@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { secureRandomBytes } from '../common/random';
-import { ServiceScope } from './service-scopes';
+import { ServiceScope } from '../common/service-scopes';
 import { ServiceToken } from './service-token.entity';
 import { ServiceTokensRepository } from './service-tokens.repository';
 import { TokensService } from './tokens.service';

@@ -7,6 +7,7 @@ import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
+import { ENTITIES } from '../entities';
 import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
 import { SessionsRepository } from './sessions.repository';
@@ -22,7 +23,7 @@ async function buildSut(env: Record<string, string> = {}) {
     JWT_PRIVATE_KEY: 'unused',
     ...env,
   });
-  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' });
+  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' }, ENTITIES);
   await dataSource.initialize();
   await dataSource.runMigrations();
   const clock = new FakeClock();

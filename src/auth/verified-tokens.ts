@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ExpiringCache } from '../common/expiring-cache';
-import { Principal } from './principal';
+import { Principal } from '../common/principal';
 
 /** How many tokens an instance remembers: a lookup instead of an ECDSA check per request. */
 const VERIFIED_TOKENS_KEPT = 20_000;

@@ -4,11 +4,12 @@ import { SystemClock } from '../common/clock';
 import { Secrets } from '../common/secrets';
 import { AppConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
+import { ENTITIES } from '../entities';
 import { MemoryJobLock } from '../store/job-lock';
 
 /** `audit verify`: walks the chain in the configured database; exit 1 names the first broken link. */
 export async function verifyAuditChain(config: AppConfig): Promise<{ ok: boolean; message: string }> {
-  const dataSource = createDataSource(config.database);
+  const dataSource = createDataSource(config.database, ENTITIES);
   await dataSource.initialize();
   try {
     const chain = new AuditChainService(

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
+import { ENTITIES } from '../entities';
 import { runPendingMigrations } from '../database/migrations';
 
 /** Runs `use` on the configured database, migrated first as the service would be at startup. */
@@ -9,7 +10,7 @@ export async function withDatabase<T>(
   use: (dataSource: DataSource) => Promise<T>,
   { migrate = config.databaseMigrate } = {},
 ): Promise<T> {
-  const dataSource = createDataSource(config.database);
+  const dataSource = createDataSource(config.database, ENTITIES);
   await dataSource.initialize();
   try {
     if (migrate) await runPendingMigrations(dataSource);

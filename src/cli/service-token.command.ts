@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { SERVICE_SCOPES, ServiceScope, isServiceScope } from '../auth/service-scopes';
+import { SERVICE_SCOPES, ServiceScope, isServiceScope } from '../common/service-scopes';
 import { ServiceToken } from '../auth/service-token.entity';
 import { ServiceTokensRepository } from '../auth/service-tokens.repository';
 import { SERVICE_TOKEN_JTI, ServiceTokensService } from '../auth/service-tokens.service';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isMailbox } from '../mail/mailbox';
+import { isMailbox } from './mailbox';
 import { ConfigError, EnvReader } from './env-reader';
 
 export { ConfigError } from './env-reader';

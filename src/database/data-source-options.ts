@@ -1,21 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, EntitySchema } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
-import { AuditAnchor } from '../audit/audit-anchor.entity';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { ServiceToken } from '../auth/service-token.entity';
-import { Session } from '../auth/session.entity';
-import { OtpToken } from '../otp/otp-token.entity';
-import { User } from '../users/user.entity';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 import { teachSqlitePostgresTypes } from './portable-types';
 
-export const ENTITIES = [User, OtpToken, Session, ServiceToken, AuditEvent, AuditAnchor];
-
-export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+/** Entities come from the modules that own them (TypeOrmModule.forFeature) or, outside Nest, from the caller. */
+export function dataSourceOptions(
+  database: DatabaseConfig,
+  entities: (Function | EntitySchema)[] = [],
+): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities,
     synchronize: false,
     migrationsRun: false,
     migrationsTableName: 'migrations',
@@ -42,8 +38,8 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
 }
 
 /** A data source for either engine; SQLite learns the PostgreSQL column types the entities use. */
-export function createDataSource(database: DatabaseConfig): DataSource {
-  const dataSource = new DataSource(dataSourceOptions(database));
+export function createDataSource(database: DatabaseConfig, entities: (Function | EntitySchema)[]): DataSource {
+  const dataSource = new DataSource(dataSourceOptions(database, entities));
   if (database.type === 'sqlite') teachSqlitePostgresTypes(dataSource);
   return dataSource;
 }

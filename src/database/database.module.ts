@@ -13,6 +13,7 @@ import { teachSqlitePostgresTypes } from './portable-types';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(config.database),
+        autoLoadEntities: true,
         migrationsRun: config.databaseMigrate,
         retryAttempts: 2,
         retryDelay: 1000,

@@ -4,8 +4,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
-import { problemResponses } from './decorators';
-import { Problem } from './responses';
+import { problemResponses } from '../common/openapi';
+import { Problem } from '../common/problem.response';
 
 const DOCS_PATH = 'docs';
 

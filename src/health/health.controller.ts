@@ -2,8 +2,8 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/principal';
-import { LivenessResponse, ReadinessResponse } from '../docs/responses';
+import { Public } from '../common/principal';
+import { LivenessResponse, ReadinessResponse } from './health.responses';
 import { HealthService } from './health.service';
 
 @ApiTags('Operations')

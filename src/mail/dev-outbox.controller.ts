@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
-import { Public } from '../auth/principal';
+import { Public } from '../common/principal';
 import { ProblemException } from '../common/problem.exception';
 import { DevMailboxTransport } from './dev-mailbox.transport';
 import { MailTransport } from './mail-transport';

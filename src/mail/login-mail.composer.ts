@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { OutgoingMail } from './mail-transport';
-import { Mailbox } from './mailbox';
+import { Mailbox } from '../config/mailbox';
 
 /** Machine-sent mail (RFC 3834): vacation responders and Exchange must not answer it. */
 export const AUTOMATED_MAIL_HEADERS = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };

@@ -2,7 +2,7 @@ import { MailerOptions, MailerService } from '@nestjs-modules/mailer';
 import { MailConfig } from '../config/app-config';
 import { MailRefusedError, MailTransport, OutgoingMail } from './mail-transport';
 import { AUTOMATED_MAIL_HEADERS, composeLoginMail } from './login-mail.composer';
-import { Mailbox, parseMailbox } from './mailbox';
+import { Mailbox, parseMailbox } from '../config/mailbox';
 
 /** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
 const TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNRESET', 'EDNS']);

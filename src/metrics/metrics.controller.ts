@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../auth/principal';
+import { Public } from '../common/principal';
 import { StoreStatus } from '../store/store-status';
 import { Metrics } from './metrics';
 

@@ -1,10 +1,11 @@
 import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../auth/principal';
+import { Public } from '../common/principal';
 import { Client, ClientContext } from '../common/client-context';
-import { ApiJsonBody, ApiProblems } from '../docs/decorators';
-import { LoginTicketResponse, SignedInResponse } from '../docs/responses';
-import { OtpRateLimited } from '../rate-limit/rate-limit.decorator';
+import { ApiJsonBody, ApiProblems } from '../common/openapi';
+import { LoginTicketResponse } from './dto/login-ticket.response';
+import { SignedInResponse } from '../auth/dto/auth.responses';
+import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { RequestCodeDto, ResendCodeDto, VerifyCodeDto } from './dto/otp.dto';
 import { SignedIn } from '../auth/tokens.service';
 import { LoginTicket, OtpService } from './otp.service';

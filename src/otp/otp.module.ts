@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OtpToken } from './otp-token.entity';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { MailModule } from '../mail/mail.module';
@@ -12,7 +14,7 @@ import { OtpService } from './otp.service';
 import { OtpTokensRepository } from './otp-tokens.repository';
 
 @Module({
-  imports: [StoreModule, MailModule, UsersModule, AuthModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([OtpToken]), StoreModule, MailModule, UsersModule, AuthModule, AuditModule],
   controllers: [OtpController],
   providers: [OtpService, OtpTokensRepository, LOGIN_RECORDS_PROVIDER, CodeGenerator, CleanupJob],
   exports: [OtpService],

@@ -13,6 +13,7 @@ import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { loadConfig } from '../config/app-config';
 import { createDataSource } from '../database/data-source-options';
+import { ENTITIES } from '../entities';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
 import { MailRefusedError, MailTransport, OutgoingMail } from '../mail/mail-transport';
@@ -90,7 +91,7 @@ async function buildSut(env: Record<string, string> = {}) {
     OTP_RESEND_COOLDOWN_SECONDS: '0',
     ...env,
   });
-  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' });
+  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' }, ENTITIES);
   await dataSource.initialize();
   await dataSource.runMigrations();
   const clock = new FakeClock();

@@ -8,7 +8,6 @@ import {
   ThrottlerModuleOptions,
   ThrottlerStorage,
 } from '@nestjs/throttler';
-import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { clientAddressOf, clientContextOf } from '../common/client-context';
@@ -24,35 +23,6 @@ export class RateLimitGuard extends ThrottlerGuard {
     private readonly audit: AuditService,
   ) {
     super(options, storage, reflector);
-  }
-
-  /**
-   * Counts every throttler that applies at once. The library awaits them one after the other, a
-   * Redis round trip each; ours are independent per-IP counters with fixed limits, so their
-   * increments go out together in one pipelined write.
-   */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const checks = this.throttlers
-      .filter(
-        (throttler) =>
-          !this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + throttler.name, targets) &&
-          !throttler.skipIf?.(context),
-      )
-      .map((throttler) => {
-        const ttl = throttler.ttl as number;
-        const blockDuration = (throttler.blockDuration as number | undefined) ?? ttl;
-        return this.handleRequest({
-          context,
-          throttler,
-          ttl,
-          blockDuration,
-          limit: throttler.limit as number,
-          getTracker: this.commonOptions.getTracker!,
-          generateKey: throttler.generateKey!,
-        });
-      });
-    return (await Promise.all(checks)).every(Boolean);
   }
 
   /** Keyed by the address the audit trail records (IPv6 grouped by the library's subnet prefix). */

@@ -4,7 +4,7 @@ import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { RATE_LIMIT_STORAGE, StoreModule } from '../store/store.module';
-import { isOtpRateLimited } from './rate-limit.decorator';
+import { isOtpRateLimited } from '../common/rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 
 const MINUTE_MS = 60_000;

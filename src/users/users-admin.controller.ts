@@ -1,8 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireAccess } from '../auth/access.guard';
-import { ApiProblems, ApiRestricted } from '../docs/decorators';
-import { UserPageResponse } from '../docs/responses';
+import { RequireAccess } from '../common/access';
+import { ApiProblems, ApiRestricted } from '../common/openapi';
+import { UserPageResponse } from './dto/user.response';
 import { UsersQueryDto } from './dto/users-query.dto';
 import { UsersService } from './users.service';
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Header, Patch } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal } from '../auth/principal';
-import { userIdOf } from '../auth/auth.service';
-import { ApiJsonBody, ApiProblems, ApiSignedIn } from '../docs/decorators';
-import { ProfileResponse } from '../docs/responses';
+import { CurrentPrincipal, Principal } from '../common/principal';
+import { userIdOf } from '../common/principal';
+import { ApiJsonBody, ApiProblems, ApiSignedIn } from '../common/openapi';
+import { ProfileResponse } from './dto/user.response';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { ProfileView, UsersService } from './users.service';
 

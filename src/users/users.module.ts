@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { User } from './user.entity';
 import { ChangeFeed } from '../store/change-feed';
 import { StoreModule } from '../store/store.module';
 import { ProfileCache } from './profile-cache';
@@ -8,7 +10,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [StoreModule],
+  imports: [TypeOrmModule.forFeature([User]), StoreModule],
   controllers: [UsersController, UsersAdminController],
   providers: [
     UsersService,

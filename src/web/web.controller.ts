@@ -1,14 +1,14 @@
 import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../auth/principal';
+import { Public } from '../common/principal';
 import { clientContextOf } from '../common/client-context';
 import { normalizeEmail } from '../common/email';
 import { ProblemException } from '../common/problem.exception';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { OtpService } from '../otp/otp.service';
-import { OtpRateLimited } from '../rate-limit/rate-limit.decorator';
+import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { SignInPages } from './sign-in-pages';
 import { WebCookies } from './web-cookies';
 import { WebErrorFilter } from './web-error.filter';

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataSource } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { assertCompiled, COMPILED_MAIN, freePort, waitUntil } from '../support/app-process';
 import { COMPILED_CLI } from '../support/cli';
 
@@ -137,7 +138,7 @@ describe('audit verify on the embedded default, across restarts', () => {
 
   /** Until the running service has sealed every event; resolves to how many there are. */
   async function sealedEvents(): Promise<number> {
-    const dataSource = createDataSource({ type: 'sqlite', path: join(cwd, 'data', 'app.sqlite') });
+    const dataSource = createDataSource({ type: 'sqlite', path: join(cwd, 'data', 'app.sqlite') }, ENTITIES);
     await dataSource.initialize();
     try {
       let total = 0;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { POSTGRES_MIGRATIONS, runPendingMigrations } from '../../src/database/migrations';
 import { describeWith } from '../support/services';
 import { createTestDatabase } from '../support/test-database';
@@ -37,7 +38,7 @@ for (const { engine, needs, database } of ENGINES) {
   describeWith(needs, `migrations on ${engine}`, () => {
     it('build exactly the schema the entities describe, and roll back to nothing', async () => {
       const { config, drop } = await database();
-      const dataSource = createDataSource(config);
+      const dataSource = createDataSource(config, ENTITIES);
       try {
         await dataSource.initialize();
         const applied = await dataSource.runMigrations();
@@ -61,7 +62,9 @@ for (const { engine, needs, database } of ENGINES) {
 describeWith(['postgres'], 'migrations on postgres by instances starting together', () => {
   it('are applied once, by one of them; the others wait and find nothing pending', async () => {
     const database = await createTestDatabase('migrations');
-    const instances = Array.from({ length: 3 }, () => createDataSource({ type: 'postgres', url: database.url }));
+    const instances = Array.from({ length: 3 }, () =>
+      createDataSource({ type: 'postgres', url: database.url }, ENTITIES),
+    );
     try {
       await Promise.all(instances.map((instance) => instance.initialize()));
       const applied = await Promise.all(instances.map((instance) => runPendingMigrations(instance)));

@@ -7,9 +7,9 @@ import {
   ApiResponseOptions,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { toProblem } from '../common/problem-details';
-import { ERROR_STATUS, ErrorCode, ProblemException } from '../common/problem.exception';
-import { Problem } from './responses';
+import { toProblem } from './problem-details';
+import { ERROR_STATUS, ErrorCode, ProblemException } from './problem.exception';
+import { Problem } from './problem.response';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,9 +1,9 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { SigningKeys } from '../auth/signing-keys';
-import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
-import { Clock, SystemClock } from './clock';
-import { Secrets } from './secrets';
+import { SigningKeys } from './auth/signing-keys';
+import { AppConfig } from './config/app-config';
+import { APP_CONFIG } from './config/app-config.token';
+import { Clock, SystemClock } from './common/clock';
+import { Secrets } from './common/secrets';
 
 /** What every module may inject: the validated configuration and keys, the clock and the keyed hashes. */
 @Global()

@@ -1,5 +1,0 @@
-// The TypeORM CLI's entry: `npm run typeorm -- migration:show` (after `npm run build`).
-import { loadConfig } from '../config/app-config';
-import { createDataSource } from './data-source-options';
-
-export default createDataSource(loadConfig(process.env).database);
