@@ -5,6 +5,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AccessGuard } from './auth/access.guard';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { CleanupModule } from './cleanup/cleanup.module';
 import { CoreModule } from './core.module';
 import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
@@ -35,6 +36,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         OtpModule,
+        CleanupModule,
         HealthModule,
         RateLimitModule,
         WebModule,

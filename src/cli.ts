@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { SERVICE_SCOPES } from './common/service-scopes';
-import { verifyAuditChain } from './cli/audit-verify.command';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AuditVerifyCommand } from './cli/audit-verify.command';
+import { CliModule } from './cli/cli.module';
 import { CommandError, UsageError } from './cli/command-line';
-import {
-  mintServiceToken,
-  parseMintArguments,
-  parseRevokeArguments,
-  revokeServiceToken,
-} from './cli/service-token.command';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { parseMintArguments, parseRevokeArguments, ServiceTokenCommands } from './cli/service-token.command';
+import { loadSigningKeys } from './auth/signing-keys';
+import { ConfigError, loadConfig } from './config/app-config';
+import { CoreModule } from './core.module';
 
 const USAGE = `usage:
   npm run cli -- token --service NAME --scope "SCOPE [SCOPE…]" [--ttl 1h]
@@ -23,7 +23,7 @@ const USAGE = `usage:
       this text (also --help, -h)`;
 
 /** What the command line asks for: checked whole before any configuration is read. */
-type Command = (config: AppConfig) => Promise<number>;
+type Command = (app: INestApplicationContext) => Promise<number>;
 
 function parseCommand(argv: string[]): Command | 'help' {
   if (argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return 'help';
@@ -32,15 +32,15 @@ function parseCommand(argv: string[]): Command | 'help' {
     case 'token': {
       if (rest[0] === 'revoke') {
         const jti = parseRevokeArguments(rest.slice(1));
-        return async (config) => print(await revokeServiceToken(jti, config));
+        return async (app) => print(await app.get(ServiceTokenCommands).revoke(jti));
       }
       const request = parseMintArguments(rest);
-      return async (config) => print(await mintServiceToken(request, config));
+      return async (app) => print(await app.get(ServiceTokenCommands).mint(request));
     }
     case 'audit': {
       if (rest[0] !== 'verify' || rest.length > 1) throw new UsageError('audit takes one subcommand: verify');
-      return async (config) => {
-        const result = await verifyAuditChain(config);
+      return async (app) => {
+        const result = await app.get(AuditVerifyCommand).run();
         print(result.message);
         return result.ok ? 0 : 1;
       };
@@ -62,7 +62,16 @@ async function main(argv: string[]): Promise<number> {
   const command = parseCommand(argv);
   if (command === 'help') return print(USAGE);
   if (existsSync('.env')) process.loadEnvFile('.env');
-  return command(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const app = await NestFactory.createApplicationContext(
+    { module: CliModule, imports: [CoreModule.forRoot(config, loadSigningKeys(config.jwt))] },
+    { logger: false, abortOnError: false },
+  );
+  try {
+    return await command(app);
+  } finally {
+    await app.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

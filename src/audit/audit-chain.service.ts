@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Secrets } from '../common/secrets';
@@ -27,9 +28,8 @@ export interface ChainReport {
  * the event and the previous seal. Editing, deleting or inserting a row breaks the chain there.
  */
 @Injectable()
-export class AuditChainService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditChainService implements OnApplicationShutdown {
   private readonly logger = new Logger('AuditChain');
-  private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
 
   constructor(
@@ -40,18 +40,17 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sealPending()
-        .catch((error: Error) => this.logger.warn(`Sealing failed: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    }, SEAL_EVERY_MS);
-    this.timer.unref();
+  @Interval('audit-seal', SEAL_EVERY_MS)
+  async sealOnSchedule(): Promise<void> {
+    if (this.running) return;
+    this.running = this.sealPending()
+      .catch((error: Error) => this.logger.warn(`Sealing failed: ${error.message}`))
+      .finally(() => (this.running = undefined));
+    await this.running;
   }
 
+  /** The scheduler stops at shutdown; a sealing round under way finishes first. */
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
     await this.running;
   }
 

@@ -1,11 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
-import { PostgresStatements } from '../database/postgres-statements';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
-import { AUDIT_COLUMNS, auditRowsFrom, auditRowsJson } from './postgres-audit-rows';
 
 export interface AuditRecord {
   type: AuditEventType;
@@ -22,19 +19,14 @@ export type AuditRow = Pick<
 >;
 
 const MAX_SAMPLED_KEYS = 10_000;
-const RECORD_EVENTS = `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM ${auditRowsFrom('$1')}`;
 
 /** Appends events to the audit trail; callers pass their transaction so an event commits with what it describes. */
 @Injectable()
 export class AuditService {
-  private readonly statements: PostgresStatements | null;
-
   constructor(
     private readonly dataSource: DataSource,
     @Inject(Clock) private readonly clock: Clock,
-  ) {
-    this.statements = PostgresStatements.of(dataSource);
-  }
+  ) {}
 
   private readonly lastSampled = new Map<string, number>();
 
@@ -54,11 +46,6 @@ export class AuditService {
 
   async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
-    // Outside a caller's transaction, PostgreSQL takes the events as one prepared statement.
-    if (!manager && this.statements) {
-      await this.statements.run('audit_record', RECORD_EVENTS, [auditRowsJson(this.rowsOf(records))]);
-      return;
-    }
     await (manager ?? this.dataSource.manager)
       .createQueryBuilder()
       .insert()
@@ -68,8 +55,7 @@ export class AuditService {
       .execute();
   }
 
-  /** The rows `record` inserts, for statements that write events together with other changes. */
-  rowsOf(records: AuditRecord[]): AuditRow[] {
+  private rowsOf(records: AuditRecord[]): AuditRow[] {
     const at = new Date(this.clock.now());
     return records.map((record) => ({
       at,

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Session } from './session.entity';
 import { ServiceToken } from './service-token.entity';
 import { AuditModule } from '../audit/audit.module';
+import { OtpModule } from '../otp/otp.module';
 import { StoreModule } from '../store/store.module';
 import { UsersModule } from '../users/users.module';
 import { AccessGuard } from './access.guard';
@@ -16,12 +17,15 @@ import { ServiceTokensRepository } from './service-tokens.repository';
 import { ServiceTokensService } from './service-tokens.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
+import { SignInController } from './sign-in.controller';
+import { SignInRepository } from './sign-in.repository';
+import { SignInService } from './sign-in.service';
 import { TokensService } from './tokens.service';
 import { VerifiedTokens } from './verified-tokens';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session, ServiceToken]), StoreModule, UsersModule, AuditModule],
-  controllers: [AuthController, AdminSessionsController, JwksController],
+  imports: [TypeOrmModule.forFeature([Session, ServiceToken]), StoreModule, UsersModule, AuditModule, OtpModule],
+  controllers: [SignInController, AuthController, AdminSessionsController, JwksController],
   providers: [
     JwtStrategy,
     JwtAuthGuard,
@@ -33,6 +37,8 @@ import { VerifiedTokens } from './verified-tokens';
     ServiceTokensRepository,
     ServiceTokensService,
     AuthService,
+    SignInRepository,
+    SignInService,
   ],
   exports: [TokensService, SessionsService, SessionsRepository, ServiceTokensService, JwtAuthGuard, AccessGuard],
 })

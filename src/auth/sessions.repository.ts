@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, EntityManager, IsNull, MoreThan, QueryDeepPartialEntity } from 'typeorm';
 import { Session } from './session.entity';
 
 @Injectable()

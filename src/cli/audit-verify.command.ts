@@ -1,25 +1,13 @@
+import { Injectable } from '@nestjs/common';
 import { AuditChainService } from '../audit/audit-chain.service';
-import { AuditRepository } from '../audit/audit.repository';
-import { SystemClock } from '../common/clock';
-import { Secrets } from '../common/secrets';
-import { AppConfig } from '../config/app-config';
-import { createDataSource } from '../database/data-source-options';
-import { ENTITIES } from '../entities';
-import { MemoryJobLock } from '../store/job-lock';
 
 /** `audit verify`: walks the chain in the configured database; exit 1 names the first broken link. */
-export async function verifyAuditChain(config: AppConfig): Promise<{ ok: boolean; message: string }> {
-  const dataSource = createDataSource(config.database, ENTITIES);
-  await dataSource.initialize();
-  try {
-    const chain = new AuditChainService(
-      dataSource,
-      new AuditRepository(dataSource),
-      new Secrets(config.secretKey),
-      new MemoryJobLock(),
-      new SystemClock(),
-    );
-    const report = await chain.verify();
+@Injectable()
+export class AuditVerifyCommand {
+  constructor(private readonly chain: AuditChainService) {}
+
+  async run(): Promise<{ ok: boolean; message: string }> {
+    const report = await this.chain.verify();
     if (!report.ok)
       return {
         ok: false,
@@ -27,7 +15,5 @@ export async function verifyAuditChain(config: AppConfig): Promise<{ ok: boolean
       };
     const range = report.checked > 0 ? ` (chain index ${report.firstIndex} to ${report.lastIndex})` : '';
     return { ok: true, message: `audit chain intact: ${report.checked} events verified${range}` };
-  } finally {
-    await dataSource.destroy();
   }
 }

@@ -1,15 +1,8 @@
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
 import { SERVICE_SCOPES, ServiceScope, isServiceScope } from '../common/service-scopes';
 import { ServiceToken } from '../auth/service-token.entity';
-import { ServiceTokensRepository } from '../auth/service-tokens.repository';
 import { SERVICE_TOKEN_JTI, ServiceTokensService } from '../auth/service-tokens.service';
-import { loadSigningKeys } from '../auth/signing-keys';
-import { TokensService } from '../auth/tokens.service';
-import { VerifiedTokens } from '../auth/verified-tokens';
-import { SystemClock } from '../common/clock';
-import { AppConfig } from '../config/app-config';
 import { CommandError, parseFlags, UsageError } from './command-line';
-import { withDatabase } from './database';
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 const SHOWN_SCOPE = /^[A-Za-z0-9:._-]{1,64}$/;
@@ -44,14 +37,6 @@ export function parseMintArguments(argv: string[]): MintRequest {
   return { service, scopes: scopes as ServiceScope[], ttlSeconds };
 }
 
-/** An access token for an internal service, recorded by its jti so that it can be revoked. */
-export function mintServiceToken({ service, scopes, ttlSeconds }: MintRequest, config: AppConfig): Promise<string> {
-  return withDatabase(
-    config,
-    async (dataSource) => (await serviceTokens(dataSource, config).mint(service, scopes, ttlSeconds)).token,
-  );
-}
-
 /** The argument of `token revoke JTI`. */
 export function parseRevokeArguments(argv: string[]): string {
   if (argv.length !== 1) throw new UsageError('token revoke takes one argument: the jti of the token');
@@ -60,25 +45,30 @@ export function parseRevokeArguments(argv: string[]): string {
   return argv[0];
 }
 
-/** Every instance refuses the token from its next request on; revoking it again changes nothing. */
-export async function revokeServiceToken(jti: string, config: AppConfig): Promise<string> {
-  const revocation = await withDatabase(config, (dataSource) => serviceTokens(dataSource, config).revoke(jti));
-  if (!revocation)
-    throw new CommandError(
-      `no service token has jti ${jti}: it was not minted for this database, or it has expired and been removed`,
-    );
-  const { token, alreadyRevoked } = revocation;
-  return alreadyRevoked
-    ? `service token ${describe(token)} was already revoked at ${token.revokedAt!.toISOString()}`
-    : `revoked service token ${describe(token)}`;
-}
-
 function describe(token: ServiceToken): string {
   return `${token.jti} (${token.subject}, scope "${token.scope}", expires ${token.expiresAt.toISOString()})`;
 }
 
-function serviceTokens(dataSource: DataSource, config: AppConfig): ServiceTokensService {
-  const clock = new SystemClock();
-  const tokens = new TokensService(loadSigningKeys(config.jwt), new VerifiedTokens(), config, clock);
-  return new ServiceTokensService(new ServiceTokensRepository(dataSource), tokens, clock);
+/** `token …`: mints and revokes service tokens through the service the API uses. */
+@Injectable()
+export class ServiceTokenCommands {
+  constructor(private readonly serviceTokens: ServiceTokensService) {}
+
+  /** An access token for an internal service, recorded by its jti so that it can be revoked. */
+  async mint({ service, scopes, ttlSeconds }: MintRequest): Promise<string> {
+    return (await this.serviceTokens.mint(service, scopes, ttlSeconds)).token;
+  }
+
+  /** Every instance refuses the token from its next request on; revoking it again changes nothing. */
+  async revoke(jti: string): Promise<string> {
+    const revocation = await this.serviceTokens.revoke(jti);
+    if (!revocation)
+      throw new CommandError(
+        `no service token has jti ${jti}: it was not minted for this database, or it has expired and been removed`,
+      );
+    const { token, alreadyRevoked } = revocation;
+    return alreadyRevoked
+      ? `service token ${describe(token)} was already revoked at ${token.revokedAt!.toISOString()}`
+      : `revoked service token ${describe(token)}`;
+  }
 }

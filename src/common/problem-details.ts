@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { ERROR_STATUS, ERROR_TITLES, ErrorCode, ProblemException } from './problem.exception';
+import { codeForStatus, ErrorCode, ERRORS } from './error-codes';
+import { ProblemException } from './problem.exception';
 
 export interface ProblemResponse {
   status: number;
@@ -21,33 +22,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'validation_failed',
 };
 
-const STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'validation_failed',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-  503: 'service_unavailable',
-};
-
-const FRIENDLY_DETAIL: Partial<Record<ErrorCode, string>> = {
-  payload_too_large: 'The request body is larger than 16 KiB.',
-  unsupported_media_type: 'Send the request body as application/json.',
-  validation_failed: 'The request is malformed.',
-  not_found: 'No such resource.',
-  unauthorized: 'A valid bearer token is required.',
-  forbidden: 'This token does not grant access to this resource.',
-  rate_limited: 'Too many requests; try again later.',
-  internal_error: 'Something went wrong on our side.',
-};
-
 /** Turns any error into an RFC 9457 problem document; never exposes stacks or internals. */
 export function toProblem(error: unknown, requestId?: string): ProblemResponse {
   const { code, detail, extras, headers, unexpected } = classify(error);
-  const status = ERROR_STATUS[code];
+  const status = ERRORS[code].status;
   const allHeaders: Record<string, string> = { ...headers };
   if (status === 401) allHeaders['www-authenticate'] = 'Bearer';
   if (status === 429 && !allHeaders['retry-after']) allHeaders['retry-after'] = '60';
@@ -57,7 +35,7 @@ export function toProblem(error: unknown, requestId?: string): ProblemResponse {
     unexpected,
     body: {
       type: `urn:otp-login:problem:${code}`,
-      title: ERROR_TITLES[code],
+      title: ERRORS[code].title,
       status,
       detail,
       code,
@@ -84,20 +62,20 @@ function classify(error: unknown): Classified {
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
-    const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+    const code = codeForStatus(status) ?? (status >= 500 ? 'internal_error' : 'validation_failed');
     const response = error.getResponse();
     const message =
       typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
     if (code === 'validation_failed' && Array.isArray(message)) {
       return { code, detail: 'The request body is invalid.', extras: { errors: message }, unexpected: false };
     }
-    const detail = code === 'not_found' || typeof message !== 'string' ? FRIENDLY_DETAIL[code]! : message;
+    const detail = code === 'not_found' || typeof message !== 'string' ? ERRORS[code].detail : message;
     return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
   }
   if (isDatabaseUnavailable(error)) {
     return {
       code: 'service_unavailable',
-      detail: 'The service is briefly unavailable; try again in a moment.',
+      detail: ERRORS.service_unavailable.detail,
       headers: { 'retry-after': '5' },
       unexpected: false,
     };
@@ -106,15 +84,15 @@ function classify(error: unknown): Classified {
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
     const detail =
-      fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.' : FRIENDLY_DETAIL[code]!;
+      fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The request body is not valid JSON.' : ERRORS[code].detail;
     return { code, detail, unexpected: false };
   }
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    const code = STATUS_CODES[statusCode] ?? 'validation_failed';
-    return { code, detail: FRIENDLY_DETAIL[code] ?? 'The request is malformed.', unexpected: false };
+    const code = codeForStatus(statusCode) ?? 'validation_failed';
+    return { code, detail: ERRORS[code].detail, unexpected: false };
   }
-  return { code: 'internal_error', detail: FRIENDLY_DETAIL.internal_error!, unexpected: true };
+  return { code: 'internal_error', detail: ERRORS.internal_error.detail, unexpected: true };
 }
 
 // Connection failures and server shutdowns of PostgreSQL (SQLSTATE classes 08, 57P, 53300) and a

@@ -1,40 +1,4 @@
-export const ERROR_STATUS = {
-  validation_failed: 400,
-  unauthorized: 401,
-  otp_invalid: 401,
-  otp_expired: 401,
-  refresh_token_reused: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  otp_resend_too_soon: 429,
-  rate_limited: 429,
-  internal_error: 500,
-  mail_unavailable: 503,
-  service_unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
-
-export const ERROR_TITLES: Record<ErrorCode, string> = {
-  validation_failed: 'Validation failed',
-  unauthorized: 'Unauthorized',
-  otp_invalid: 'Invalid code',
-  otp_expired: 'Code expired',
-  refresh_token_reused: 'Refresh token reused',
-  forbidden: 'Forbidden',
-  not_found: 'Not found',
-  method_not_allowed: 'Method not allowed',
-  payload_too_large: 'Payload too large',
-  unsupported_media_type: 'Unsupported media type',
-  otp_resend_too_soon: 'Too soon to send another code',
-  rate_limited: 'Too many requests',
-  internal_error: 'Internal error',
-  mail_unavailable: 'Mail unavailable',
-  service_unavailable: 'Service unavailable',
-};
+import { ErrorCode, ERRORS } from './error-codes';
 
 export interface ProblemOptions {
   /** Extra members of the problem document, e.g. attemptsRemaining. */
@@ -54,6 +18,6 @@ export class ProblemException extends Error {
     readonly options: ProblemOptions = {},
   ) {
     super(detail);
-    this.status = ERROR_STATUS[code];
+    this.status = ERRORS[code].status;
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ERROR_STATUS } from './problem.exception';
+import { ERROR_CODES } from './error-codes';
 
 export class ProblemFieldError {
   @ApiProperty({ example: 'email' })
@@ -22,7 +22,7 @@ export class Problem {
   @ApiProperty({ example: 'The code is not correct.' })
   readonly detail: string;
 
-  @ApiProperty({ enum: Object.keys(ERROR_STATUS), enumName: 'ErrorCode', description: 'Stable; clients branch on it.' })
+  @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', description: 'Stable; clients branch on it.' })
   readonly code: string;
 
   @ApiPropertyOptional({ description: 'The X-Request-Id of the request.' })

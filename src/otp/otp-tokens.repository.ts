@@ -1,24 +1,41 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, LessThan } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DataSource, EntityManager, IsNull, LessThan, QueryDeepPartialEntity } from 'typeorm';
+import { AuditRecord, AuditService } from '../audit/audit.service';
 import { OtpToken } from './otp-token.entity';
 
+/** The `otp_tokens` table: the record of every mailed code, written together with its audit events. */
 @Injectable()
 export class OtpTokensRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
-  async insert(token: OtpToken, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(OtpToken)
-      .values(token as QueryDeepPartialEntity<OtpToken>)
-      .updateEntity(false)
-      .execute();
+  /** The code's record and its events, all or nothing. */
+  recordIssued(token: OtpToken, events: AuditRecord[]): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(OtpToken)
+        .values(token as QueryDeepPartialEntity<OtpToken>)
+        .updateEntity(false)
+        .execute();
+      await this.audit.record(events, manager);
+    });
   }
 
-  async delete(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.delete(OtpToken, id);
+  /** Removes the record of a code that could not be mailed, with the events that say so. */
+  recordWithdrawn(id: string, events: AuditRecord[]): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.delete(OtpToken, id);
+      await this.audit.record(events, manager);
+    });
+  }
+
+  /** Links every code of a verified login to its user and marks them used, in the sign-in's transaction. */
+  async markLoginVerified(loginId: string, userId: string, at: Date, manager: EntityManager): Promise<void> {
+    await manager.update(OtpToken, { loginId, consumedAt: IsNull() }, { userId, consumedAt: at });
   }
 
   /** Deletes up to `batch` codes that expired before `before`; returns how many. */
@@ -34,15 +51,5 @@ export class OtpTokensRepository {
         rows.map((row) => row.id),
       );
     return rows.length;
-  }
-
-  /** Links every code of a verified login to its user and marks them used. */
-  async markLoginVerified(
-    loginId: string,
-    userId: string,
-    at: Date,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<void> {
-    await manager.update(OtpToken, { loginId, consumedAt: IsNull() }, { userId, consumedAt: at });
   }
 }

@@ -1,13 +1,11 @@
-import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/principal';
 import { Client, ClientContext } from '../common/client-context';
 import { ApiJsonBody, ApiProblems } from '../common/openapi';
 import { LoginTicketResponse } from './dto/login-ticket.response';
-import { SignedInResponse } from '../auth/dto/auth.responses';
 import { OtpRateLimited } from '../common/rate-limit.decorator';
-import { RequestCodeDto, ResendCodeDto, VerifyCodeDto } from './dto/otp.dto';
-import { SignedIn } from '../auth/tokens.service';
+import { RequestCodeDto, ResendCodeDto } from './dto/otp.dto';
 import { LoginTicket, OtpService } from './otp.service';
 
 @ApiTags('OTP login')
@@ -43,19 +41,5 @@ export class OtpController {
   @ApiProblems('otp_expired', 'otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
   resend(@Body() body: ResendCodeDto, @Client() client: ClientContext): Promise<LoginTicket> {
     return this.otp.resendCode(body.sessionId, client);
-  }
-
-  @Post('verify')
-  @HttpCode(200)
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({
-    summary: 'Exchange a code for tokens',
-    description: 'Creates the user on the first successful verification. A login succeeds at most once.',
-  })
-  @ApiJsonBody(VerifyCodeDto)
-  @ApiOkResponse({ type: SignedInResponse })
-  @ApiProblems('otp_invalid', 'otp_expired', 'rate_limited')
-  verify(@Body() body: VerifyCodeDto, @Client() client: ClientContext): Promise<SignedIn> {
-    return this.otp.verifyCode(body.sessionId, body.code, client);
   }
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuditRecord, AuditService } from '../audit/audit.service';
-import { SessionsService } from '../auth/sessions.service';
-import { SignedIn, TokensService } from '../auth/tokens.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ClientContext } from '../common/client-context';
@@ -12,20 +11,19 @@ import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
 import { MailRefusedError } from '../mail/mail-transport';
 import { Metrics } from '../metrics/metrics';
-import { FailureBudget, IssueLimits, IssueResult, OtpStore, StoredCode } from '../store/otp-store';
-import { UsersService } from '../users/users.service';
+import { IssueResult, OtpStore, StoredCode } from '../store/otp-store';
 import { CodeGenerator } from './code-generator';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
-import { LoginRecords } from './login-records';
+import { OtpPolicy, otpPolicy } from './otp-policy';
+import { OtpTokensRepository } from './otp-tokens.repository';
 
 type AddressLimit = 'address-cooldown' | 'address-hourly' | 'address-failures';
 
-const MINUTE_MS = 60_000;
-/** The address lock: 15 minutes at first, doubling with each further wrong code up to an hour. */
-const FIRST_LOCK_MS = 15 * MINUTE_MS;
-const MAX_LOCK_MS = 60 * MINUTE_MS;
-/** NIST SP 800-63B: at most 100 failed attempts in a row; from then on each one locks for the whole window. */
-const MAX_FAILURES_IN_A_ROW = 100;
+/** A login whose code was right: the address it proved, and the handle to give it back if the sign-in fails. */
+export interface VerifiedLogin {
+  email: string;
+  loginId: string;
+}
 
 export interface LoginTicket {
   sessionId: string;
@@ -35,27 +33,27 @@ export interface LoginTicket {
 }
 
 /**
- * The rules of a one-time-code login: who gets a code and how often, how long it lives, how
- * many guesses it allows, and what a right guess turns into.
+ * The rules of a one-time-code login: who gets a code and how often, how long it lives and how
+ * many guesses it allows. A right guess answers the address it proved; the auth module signs in.
  */
 @Injectable()
 export class OtpService {
   private readonly logger = new Logger(OtpService.name);
+  private readonly policy: OtpPolicy;
 
   constructor(
     private readonly store: OtpStore,
     private readonly mail: MailService,
-    private readonly loginRecords: LoginRecords,
-    private readonly users: UsersService,
-    private readonly sessions: SessionsService,
-    private readonly tokens: TokensService,
+    private readonly otpTokens: OtpTokensRepository,
     private readonly audit: AuditService,
     private readonly secrets: Secrets,
     private readonly codes: CodeGenerator,
     private readonly metrics: Metrics,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.policy = otpPolicy(config);
+  }
 
   /** Starts a new login for the address (ending earlier ones) and mails its first code. */
   async requestCode(email: string, client: ClientContext): Promise<LoginTicket> {
@@ -64,7 +62,7 @@ export class OtpService {
       loginId,
       client,
       false,
-      (code, now) => this.store.startLogin(loginId.address, loginId.secret, email, code, this.issueLimits, now),
+      (code, now) => this.store.startLogin(loginId.address, loginId.secret, email, code, this.policy.issue, now),
       email,
     );
   }
@@ -73,15 +71,16 @@ export class OtpService {
   async resendCode(sessionId: string, client: ClientContext): Promise<LoginTicket> {
     const loginId = this.loginIdOrExpired(sessionId);
     return this.issue(loginId, client, true, (code, now) =>
-      this.store.addCode(loginId.address, loginId.secret, code, this.issueLimits, now),
+      this.store.addCode(loginId.address, loginId.secret, code, this.policy.issue, now),
     );
   }
 
-  async verifyCode(sessionId: string, code: string, client: ClientContext): Promise<SignedIn> {
+  /** The address a right code proves; a wrong one is counted against the login and the address. */
+  async verifyCode(sessionId: string, code: string, client: ClientContext): Promise<VerifiedLogin> {
     const loginId = this.loginIdOrExpired(sessionId);
     const now = this.clock.now();
     const hash = this.secrets.hashCode(sessionId, code);
-    const result = await this.store.verify(loginId.address, loginId.secret, hash, this.failureBudget, now);
+    const result = await this.store.verify(loginId.address, loginId.secret, hash, this.policy.failures, now);
     const details = { loginId: sessionId };
 
     switch (result.outcome) {
@@ -117,29 +116,48 @@ export class OtpService {
       }
       case 'verified':
         this.metrics.otpCodes.inc({ outcome: 'verified' });
-        return this.signIn(result.email, loginId, client);
+        return { email: result.email, loginId: sessionId };
     }
   }
 
-  private get failureBudget(): FailureBudget {
-    const otp = this.config.otp;
-    return {
-      maxFailed: otp.maxFailedPerAddress,
-      windowMs: otp.failedWindowSeconds * 1000,
-      firstLockMs: FIRST_LOCK_MS,
-      maxLockMs: MAX_LOCK_MS,
-      maxInARow: MAX_FAILURES_IN_A_ROW,
-    };
+  /**
+   * Marks the login's codes used by the user it signed in, in the sign-in's transaction, with
+   * the event that says so.
+   */
+  async recordVerified(
+    login: VerifiedLogin,
+    signIn: { userId: string; sessionId: string; at: Date; client: ClientContext },
+    manager: EntityManager,
+  ): Promise<void> {
+    await this.otpTokens.markLoginVerified(login.loginId, signIn.userId, signIn.at, manager);
+    await this.audit.record(
+      [
+        {
+          type: 'otp.verified',
+          email: login.email,
+          userId: signIn.userId,
+          sessionId: signIn.sessionId,
+          client: signIn.client,
+          details: { loginId: login.loginId },
+        },
+      ],
+      manager,
+    );
   }
 
-  private get issueLimits(): IssueLimits {
-    const otp = this.config.otp;
-    return {
-      cooldownMs: otp.resendCooldownSeconds * 1000,
-      maxPerHour: otp.maxPerHour,
-      maxLiveCodes: otp.maxLiveCodes,
-      maxAttempts: otp.maxAttempts,
-    };
+  /** Gives back a login a right code ended, with its codes and attempts, when its sign-in could not be written. */
+  async restoreLogin(login: VerifiedLogin): Promise<void> {
+    const id = parseLoginId(login.loginId);
+    if (id) await this.store.restoreLogin(id.address, id.secret, this.clock.now());
+  }
+
+  /** Removes records of expired codes (in batches) and, in memory, expired logins. */
+  async removeExpired(batch: number): Promise<{ otpTokens: number; memoryLogins: number }> {
+    const now = this.clock.now();
+    let otpTokens = 0;
+    for (let removed = batch; removed === batch; otpTokens += removed)
+      removed = await this.otpTokens.deleteExpired(new Date(now), batch);
+    return { otpTokens, memoryLogins: await this.store.removeExpired(now) };
   }
 
   private async issue(
@@ -151,8 +169,8 @@ export class OtpService {
   ): Promise<LoginTicket> {
     const now = this.clock.now();
     const sessionId = formatLoginId(loginId);
-    const code = this.codes.code(this.config.otp.length);
-    const stored = { hash: this.secrets.hashCode(sessionId, code), expiresAt: now + this.config.otp.ttlSeconds * 1000 };
+    const code = this.codes.code(this.policy.codeLength);
+    const stored = { hash: this.secrets.hashCode(sessionId, code), expiresAt: now + this.policy.codeTtlMs };
     const result = await store(stored, now);
 
     switch (result.outcome) {
@@ -194,7 +212,7 @@ export class OtpService {
       sessionId,
       expiresAt: iso(stored.expiresAt)!,
       resendAvailableAt: iso(result.resendAvailableAt)!,
-      codeLength: this.config.otp.length,
+      codeLength: this.policy.codeLength,
     };
   }
 
@@ -209,7 +227,7 @@ export class OtpService {
     details: IssueDetails,
   ): Promise<void> {
     try {
-      await this.loginRecords.recordIssued(
+      await this.otpTokens.recordIssued(
         {
           id: tokenId,
           userId: null,
@@ -259,7 +277,7 @@ export class OtpService {
         msg: `Mail hand-off failed (${reason}); the code was withdrawn`,
         requestId: client.requestId,
       });
-      await this.loginRecords.recordWithdrawn(tokenId, [
+      await this.otpTokens.recordWithdrawn(tokenId, [
         { type: 'otp.send_failed', email, client, details: { ...details, reason } },
       ]);
       throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
@@ -297,29 +315,6 @@ export class OtpService {
         ? 'Too many codes for this address in the last hour'
         : 'Too many wrong codes for this address';
     return new ProblemException('rate_limited', `${detail}; try again later.`, { retryAfterSeconds });
-  }
-
-  /** Records the sign-in; if that fails, the login the right code ended is restored so its codes still work. */
-  private async signIn(email: string, id: LoginId, client: ClientContext): Promise<SignedIn> {
-    const loginId = formatLoginId(id);
-    const opened = this.sessions.open(client);
-    const sessionId = opened.session.id;
-    const recording = this.loginRecords.recordSignIn({
-      email,
-      loginId,
-      at: opened.session.createdAt,
-      session: opened.session,
-      events: [
-        { type: 'otp.verified', email, sessionId, client, details: { loginId } },
-        { type: 'session.created', email, sessionId, client, details: { method: 'otp' } },
-      ],
-    });
-    const { user, session } = await recording.catch(async (error: unknown) => {
-      await this.store.restoreLogin(id.address, id.secret, this.clock.now()).catch(() => undefined);
-      throw error;
-    });
-    await this.users.signedIn(user, opened.session.createdAt);
-    return this.tokens.signedIn(user, session, opened.refreshToken);
   }
 
   private loginIdOrExpired(sessionId: string): LoginId {

@@ -17,6 +17,6 @@ import { UsersService } from './users.service';
     UsersRepository,
     { provide: ProfileCache, inject: [ChangeFeed], useFactory: (feed: ChangeFeed) => new ProfileCache(feed) },
   ],
-  exports: [UsersService, UsersRepository],
+  exports: [UsersService],
 })
 export class UsersModule {}

@@ -1,40 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { PostgresStatements } from '../database/postgres-statements';
+import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { FormData, User } from './user.entity';
-
-/** A `users` row as PostgreSQL returns it. */
-export interface UserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  last_submitted_form_data: FormData | null;
-  created_at: Date;
-  updated_at: Date;
-  last_login_at: Date | null;
-}
-
-export function userFromRow(row: UserRow): User {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    lastSubmittedFormData: row.last_submitted_form_data,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastLoginAt: row.last_login_at,
-  };
-}
 
 @Injectable()
 export class UsersRepository {
-  private readonly statements: PostgresStatements | null;
-
-  constructor(private readonly dataSource: DataSource) {
-    this.statements = PostgresStatements.of(dataSource);
-  }
+  constructor(private readonly dataSource: DataSource) {}
 
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one. */
   async upsertSignIn(email: string, at: Date, manager: EntityManager = this.dataSource.manager): Promise<User> {
@@ -81,11 +52,8 @@ export class UsersRepository {
     return query.getMany();
   }
 
-  /** Every authenticated profile read comes here: a prepared statement on PostgreSQL. */
-  async findById(id: string): Promise<User | null> {
-    if (!this.statements) return this.dataSource.manager.findOneBy(User, { id });
-    const [row] = await this.statements.run<UserRow>('users_find_by_id', 'SELECT * FROM users WHERE id = $1', [id]);
-    return row ? userFromRow(row) : null;
+  findById(id: string): Promise<User | null> {
+    return this.dataSource.manager.findOneBy(User, { id });
   }
 
   async updateProfile(

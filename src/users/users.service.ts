@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
@@ -72,6 +73,11 @@ export class UsersService {
     const user = await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now())));
     await this.profiles.changed(userId);
     return profileView(user);
+  }
+
+  /** Creates the user on their first sign-in, or stamps the sign-in on the existing one, in the sign-in's transaction. */
+  recordSignIn(email: string, at: Date, manager: EntityManager): Promise<User> {
+    return this.users.upsertSignIn(email, at, manager);
   }
 
   /** After a sign-in at `at` stamped the user's row; a user it created is in no cache yet. */

@@ -8,6 +8,7 @@ import { ProblemException } from '../common/problem.exception';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { OtpService } from '../otp/otp.service';
+import { SignInService } from '../auth/sign-in.service';
 import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { SignInPages } from './sign-in-pages';
 import { WebCookies } from './web-cookies';
@@ -24,6 +25,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
 export class WebController {
   constructor(
     private readonly otp: OtpService,
+    private readonly signIns: SignInService,
     private readonly pages: SignInPages,
     private readonly cookies: WebCookies,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -170,7 +172,7 @@ export class WebController {
       );
     }
     try {
-      const signedIn = await this.otp.verifyCode(sessionId, code, clientContextOf(request));
+      const signedIn = await this.signIns.withCode(sessionId, code, clientContextOf(request));
       this.cookies.setSession(reply, signedIn.refreshToken);
       reply.redirect('/dashboard', 303);
     } catch (error) {

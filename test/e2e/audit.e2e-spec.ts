@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuditChainService } from '../../src/audit/audit-chain.service';
 import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-event.entity';
-import { CleanupJob } from '../../src/otp/cleanup.job';
+import { CleanupJob } from '../../src/cleanup/cleanup.job';
 import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -5,7 +5,7 @@ import { createServer, connect, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { CleanupJob } from '../../src/otp/cleanup.job';
+import { CleanupJob } from '../../src/cleanup/cleanup.job';
 import { waitUntil } from '../support/app-process';
 import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';

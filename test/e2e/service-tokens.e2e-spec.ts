@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { TokensService } from '../../src/auth/tokens.service';
-import { CleanupJob } from '../../src/otp/cleanup.job';
+import { CleanupJob } from '../../src/cleanup/cleanup.job';
 import { runCli } from '../support/cli';
 import { describeWith } from '../support/services';
 import { BACKENDS, HttpResult, startTestApp, TestApp } from '../support/test-app';

@@ -10,8 +10,7 @@ import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
 import { Metrics } from '../metrics/metrics';
 import { JobLock } from '../store/job-lock';
-import { OtpStore } from '../store/otp-store';
-import { OtpTokensRepository } from './otp-tokens.repository';
+import { OtpService } from '../otp/otp.service';
 
 const BATCH = 1000;
 const DAY_MS = 86_400_000;
@@ -35,8 +34,7 @@ export class CleanupJob implements OnApplicationBootstrap {
   private readonly logger = new Logger('Cleanup');
 
   constructor(
-    private readonly otpTokens: OtpTokensRepository,
-    private readonly store: OtpStore,
+    private readonly otp: OtpService,
     private readonly sessions: SessionsService,
     private readonly serviceTokens: ServiceTokensService,
     private readonly auditChain: AuditChainService,
@@ -74,12 +72,8 @@ export class CleanupJob implements OnApplicationBootstrap {
   private async clean(): Promise<CleanupCounts> {
     this.metrics.cleanupRuns.inc();
     const now = this.clock.now();
-    let otpTokens = 0;
-    for (let removed = BATCH; removed === BATCH; otpTokens += removed)
-      removed = await this.otpTokens.deleteExpired(new Date(now), BATCH);
     const counts: CleanupCounts = {
-      otpTokens,
-      memoryLogins: await this.store.removeExpired(now),
+      ...(await this.otp.removeExpired(BATCH)),
       sessions: await this.sessions.deleteEnded(BATCH),
       serviceTokens: await this.serviceTokens.deleteExpired(BATCH),
       auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),

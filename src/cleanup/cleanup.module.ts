@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { OtpModule } from '../otp/otp.module';
+import { StoreModule } from '../store/store.module';
+import { CleanupJob } from './cleanup.job';
+
+/** The periodic cleanup: it asks each module to remove what has expired. */
+@Module({
+  imports: [StoreModule, OtpModule, AuthModule, AuditModule],
+  providers: [CleanupJob],
+  exports: [CleanupJob],
+})
+export class CleanupModule {}
