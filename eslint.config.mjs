@@ -11,6 +11,18 @@ export default tseslint.config(
     rules: {
       // In-memory implementations of async interfaces (stores, transports) are async without awaiting.
       '@typescript-eslint/require-await': 'off',
+      // A library's files outside its package exports are not its API.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@[^/]+/)?[^./][^/]*/(dist|lib|build|src)(/|$)',
+              message: 'Import what the package exports, not its private files.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
