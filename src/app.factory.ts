@@ -1,4 +1,5 @@
 import { Logger, LoggerService } from '@nestjs/common';
+import { Logger as NestjsPinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import cookie from '@fastify/cookie';
@@ -18,16 +19,16 @@ import { securityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { setupOpenApi } from './docs/openapi';
 import { Metrics } from './metrics/metrics';
-import { createAppLogger, logRequest, PinoNestLogger, RequestWithId } from './logging/app-logger';
+import { RequestWithId } from './logging/logging.module';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the HTTP application: adapter, hooks, global pipe and filter. Used by main.ts and the tests. */
 export interface AppLogging {
-  /** Nest's own log lines; default: pino. `false` silences them. */
+  /** Nest's own log lines; default: pino, as the request lines. `false` silences them. */
   logger?: LoggerService | false;
-  /** Where pino writes (request lines included); default: stdout. */
+  /** Where pino writes (request lines and, by default, Nest's lines); default: stdout. */
   logStream?: Writable;
 }
 
@@ -61,11 +62,12 @@ export async function createApp(
   // Everything that can be wrong with the configuration fails here, before Nest starts logging.
   assertMailLocalesShipped(config.mail.locales);
   const signingKeys = loadSigningKeys(config.jwt);
-  const appLogger = createAppLogger(config, logStream);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, signingKeys), adapter, {
-    logger: logger ?? new PinoNestLogger(appLogger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, signingKeys, logStream),
+    adapter,
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(logger ?? app.get(NestjsPinoLogger));
   const fastify = app.getHttpAdapter().getInstance();
   const methods = new MethodIndex();
   fastify.addHook('onRoute', (route) => methods.add(route.method, route.url));
@@ -102,7 +104,6 @@ export async function createApp(
       status: String(reply.statusCode),
     };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-    logRequest(appLogger, request, reply);
   });
 
   setupOpenApi(app, config);

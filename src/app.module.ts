@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -11,6 +12,7 @@ import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
 import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OtpModule } from './otp/otp.module';
@@ -22,11 +24,13 @@ import { WebModule } from './web/web.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
+  /** `logStream`: where the log lines go instead of stdout (the tests read them there). */
+  static forRoot(config: AppConfig, signingKeys: SigningKeys, logStream?: Writable): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, signingKeys),
+        LoggingModule.forRoot(logStream),
         ScheduleModule.forRoot(),
         MetricsModule,
         DatabaseModule,

@@ -43,8 +43,9 @@ export interface TestAppOptions {
   sink?: SmtpSink;
   /** Reuse another instance's database and secrets: a second instance of the same deployment. */
   sameDeploymentAs?: TestApp;
+  /** Takes Nest's log lines instead of pino (which still writes the request lines to `logStream`). */
   logger?: LoggerService;
-  /** Receives pino's lines (requests included); by default they are dropped. */
+  /** Receives pino's lines: requests, and Nest's unless `logger` is given; by default they are dropped. */
   logStream?: Writable;
   /** On postgres-redis: use this Redis Cluster (REDIS_CLUSTER_NODES seed list) instead of the shared Redis. */
   redisClusterNodes?: string;
@@ -73,7 +74,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
 
   const config = loadConfig(options.rewriteEnv ? options.rewriteEnv(env) : env);
   const app = await createApp(config, {
-    logger: options.logger ?? false,
+    logger: options.logger,
     logStream: options.logStream ?? new Writable({ write: (_chunk, _encoding, done) => done() }),
   });
   await app.listen(0, '127.0.0.1');
