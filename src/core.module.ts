@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SigningKeys } from './auth/signing-keys';
 import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
 import { APP_CONFIG } from './config/app-config.token';
 import { Clock, SystemClock } from './common/clock';
 import { Secrets } from './common/secrets';
@@ -12,13 +13,17 @@ export class CoreModule {
   static forRoot(config: AppConfig, signingKeys: SigningKeys): DynamicModule {
     return {
       module: CoreModule,
+      imports: [AppConfigModule.withConfig(config)],
       providers: [
-        { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useClass: SystemClock },
-        { provide: Secrets, useValue: new Secrets(config.secretKey) },
+        {
+          provide: Secrets,
+          useFactory: (appConfig: AppConfig) => new Secrets(appConfig.secretKey),
+          inject: [APP_CONFIG],
+        },
         { provide: SigningKeys, useValue: signingKeys },
       ],
-      exports: [APP_CONFIG, Clock, Secrets, SigningKeys],
+      exports: [AppConfigModule, Clock, Secrets, SigningKeys],
     };
   }
 }

@@ -1,13 +1,12 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/app-config';
+import { ConfigError } from './config/app-config';
+import { readAppConfig } from './config/app-config.module';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig(process.env);
+  const config = await readAppConfig();
   const app = await createApp(config);
   await app.listen(config.http.port, config.http.host);
 

@@ -97,7 +97,8 @@ const CRON_FIELD = /^[\d*/,\-A-Za-z?LW#]+$/;
 
 /**
  * Reads and validates the whole environment once. Throws ConfigError naming the first bad
- * variable; nothing else in the service reads process.env.
+ * variable. The server calls it through ConfigModule's validate hook (app-config.module.ts);
+ * nothing else in the service reads process.env.
  */
 export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
   const env = new EnvReader(source);

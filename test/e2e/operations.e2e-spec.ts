@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -119,9 +119,9 @@ describe('the compiled server (npm run start:prod)', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  const run = (env: Record<string, string>) => {
+  const run = (env: Record<string, string>, cwd = dataDir) => {
     const child = spawn(process.execPath, [COMPILED_MAIN], {
-      cwd: dataDir,
+      cwd,
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -146,6 +146,18 @@ describe('the compiled server (npm run start:prod)', () => {
     const lines = server.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(variable);
+  });
+
+  it('reads .env from its working directory, the process environment winning over it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'dotenv-'));
+    try {
+      writeFileSync(join(cwd, '.env'), 'TRUST_PROXY=true\nOTP_TTL_SECONDS=900\n');
+      const server = run({ TRUST_PROXY: 'false' }, cwd);
+      expect(await server.exited).toBe(1);
+      expect(server.stderr()).toBe('Invalid configuration: OTP_TTL_SECONDS must be between 1 and 600, got 900\n');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('serves on the embedded default and stops cleanly on SIGTERM', async () => {
