@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
 import { SERVICE_SCOPES } from './common/service-scopes';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -8,7 +7,8 @@ import { CliModule } from './cli/cli.module';
 import { CommandError, UsageError } from './cli/command-line';
 import { parseMintArguments, parseRevokeArguments, ServiceTokenCommands } from './cli/service-token.command';
 import { loadSigningKeys } from './auth/signing-keys';
-import { ConfigError, loadConfig } from './config/app-config';
+import { ConfigError } from './config/app-config';
+import { readAppConfig } from './config/app-config.module';
 import { CoreModule } from './core.module';
 
 const USAGE = `usage:
@@ -61,8 +61,7 @@ function print(line: string): number {
 async function main(argv: string[]): Promise<number> {
   const command = parseCommand(argv);
   if (command === 'help') return print(USAGE);
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig(process.env);
+  const config = await readAppConfig();
   const app = await NestFactory.createApplicationContext(
     { module: CliModule, imports: [CoreModule.forRoot(config, loadSigningKeys(config.jwt))] },
     { logger: false, abortOnError: false },
