@@ -1,5 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { ERROR_STATUS, ERROR_TITLES, ErrorCode, ProblemException } from './problem.exception';
+import {
+  asProblemException,
+  ERROR_STATUS,
+  ERROR_TITLES,
+  ErrorCode,
+  ProblemException,
+  unavailableProblem,
+} from './problem.exception';
 
 export interface ProblemResponse {
   status: number;
@@ -76,12 +83,8 @@ interface Classified {
 }
 
 function classify(error: unknown): Classified {
-  if (error instanceof ProblemException) {
-    const headers = { ...error.options.headers };
-    if (error.options.retryAfterSeconds !== undefined)
-      headers['retry-after'] = String(Math.max(1, Math.ceil(error.options.retryAfterSeconds)));
-    return { code: error.code, detail: error.detail, extras: error.options.extras, headers, unexpected: false };
-  }
+  const problem = asProblemException(error);
+  if (problem) return intended(problem);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'internal_error' : 'validation_failed');
@@ -94,14 +97,7 @@ function classify(error: unknown): Classified {
     const detail = code === 'not_found' || typeof message !== 'string' ? FRIENDLY_DETAIL[code]! : message;
     return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
   }
-  if (isDatabaseUnavailable(error)) {
-    return {
-      code: 'service_unavailable',
-      detail: 'The service is briefly unavailable; try again in a moment.',
-      headers: { 'retry-after': '5' },
-      unexpected: false,
-    };
-  }
+  if (isDatabaseUnavailable(error)) return intended(unavailableProblem(5));
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
@@ -115,6 +111,13 @@ function classify(error: unknown): Classified {
     return { code, detail: FRIENDLY_DETAIL[code] ?? 'The request is malformed.', unexpected: false };
   }
   return { code: 'internal_error', detail: FRIENDLY_DETAIL.internal_error!, unexpected: true };
+}
+
+function intended(problem: ProblemException): Classified {
+  const headers = { ...problem.options.headers };
+  if (problem.options.retryAfterSeconds !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(problem.options.retryAfterSeconds)));
+  return { code: problem.code, detail: problem.detail, extras: problem.options.extras, headers, unexpected: false };
 }
 
 // Connection failures and server shutdowns of PostgreSQL (SQLSTATE classes 08, 57P, 53300) and a

@@ -1,3 +1,5 @@
+import { UnavailableError } from './unavailable.error';
+
 export const ERROR_STATUS = {
   validation_failed: 400,
   unauthorized: 401,
@@ -56,4 +58,21 @@ export class ProblemException extends Error {
     super(detail);
     this.status = ERROR_STATUS[code];
   }
+}
+
+const UNAVAILABLE_DETAIL = 'The service is briefly unavailable; try again in a moment.';
+
+/** The problem a dependency that cannot serve right now answers with. */
+export function unavailableProblem(retryAfterSeconds: number): ProblemException {
+  return new ProblemException('service_unavailable', UNAVAILABLE_DETAIL, { retryAfterSeconds });
+}
+
+/**
+ * The problem an error raised on purpose stands for: a ProblemException itself, or the 503 of an
+ * unavailable dependency (whose layer knows nothing of HTTP); undefined for any other error.
+ */
+export function asProblemException(error: unknown): ProblemException | undefined {
+  if (error instanceof ProblemException) return error;
+  if (error instanceof UnavailableError) return unavailableProblem(error.retryAfterSeconds);
+  return undefined;
 }
