@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { codeForStatus, ErrorCode, ERRORS } from './error-codes';
-import { ProblemException } from './problem.exception';
+import { asProblemException, ProblemException, unavailableProblem } from './problem.exception';
 
 export interface ProblemResponse {
   status: number;
@@ -54,12 +54,8 @@ interface Classified {
 }
 
 function classify(error: unknown): Classified {
-  if (error instanceof ProblemException) {
-    const headers = { ...error.options.headers };
-    if (error.options.retryAfterSeconds !== undefined)
-      headers['retry-after'] = String(Math.max(1, Math.ceil(error.options.retryAfterSeconds)));
-    return { code: error.code, detail: error.detail, extras: error.options.extras, headers, unexpected: false };
-  }
+  const problem = asProblemException(error);
+  if (problem) return intended(problem);
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = codeForStatus(status) ?? (status >= 500 ? 'internal_error' : 'validation_failed');
@@ -72,14 +68,7 @@ function classify(error: unknown): Classified {
     const detail = code === 'not_found' || typeof message !== 'string' ? ERRORS[code].detail : message;
     return { code, detail, headers: headersOf(response), unexpected: status >= 500 };
   }
-  if (isDatabaseUnavailable(error)) {
-    return {
-      code: 'service_unavailable',
-      detail: ERRORS.service_unavailable.detail,
-      headers: { 'retry-after': '5' },
-      unexpected: false,
-    };
-  }
+  if (isDatabaseUnavailable(error)) return intended(unavailableProblem(5));
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && FASTIFY_CODES[fastifyCode]) {
     const code = FASTIFY_CODES[fastifyCode];
@@ -93,6 +82,13 @@ function classify(error: unknown): Classified {
     return { code, detail: ERRORS[code].detail, unexpected: false };
   }
   return { code: 'internal_error', detail: ERRORS.internal_error.detail, unexpected: true };
+}
+
+function intended(problem: ProblemException): Classified {
+  const headers = { ...problem.options.headers };
+  if (problem.options.retryAfterSeconds !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(problem.options.retryAfterSeconds)));
+  return { code: problem.code, detail: problem.detail, extras: problem.options.extras, headers, unexpected: false };
 }
 
 // Connection failures and server shutdowns of PostgreSQL (SQLSTATE classes 08, 57P, 53300) and a

@@ -4,15 +4,20 @@ import { Cluster, Redis } from 'ioredis';
 import { AppConfig, RedisConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ChangeFeed, LocalChangeFeed, RedisChangeFeed } from './change-feed';
+import { FallbackJobLock } from './fallback-job-lock';
+import { FallbackOtpStore } from './fallback-otp.store';
+import { FallbackRevocationList } from './fallback-revocation-list';
+import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { JobLock, MemoryJobLock, RedisJobLock } from './job-lock';
 import { MemoryOtpStore } from './memory-otp.store';
 import { OtpStore } from './otp-store';
 import { RedisClient } from './redis-client';
+import { RedisFallback } from './redis-fallback';
 import { RedisOtpStore } from './redis-otp.store';
 import { RedisRevocationList } from './redis-revocation-list';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { MemoryRevocationList, RevocationList } from './revocation-list';
-import { StoreStatus, withFallback } from './store-status';
+import { StoreStatus } from './store-status';
 
 /** Rate-limit counters (a ThrottlerStorage): in Redis when the process uses Redis, else in memory. */
 export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -66,9 +71,13 @@ export function createRedisClient(redis: RedisConfig): RedisClient {
     : new Redis({ ...single, host: redis.host, port: redis.port, password: redis.password, db: redis.db });
 }
 
-/** A provider of the Redis implementation (falling back as configured) or, without Redis, the memory one. */
+/**
+ * A provider of the Redis implementation behind its Fallback* class (memory or a refusal while
+ * Redis is away) or, without Redis, of the memory one.
+ */
 function redisOrMemory<T extends object>(
   token: InjectionToken,
+  Fallback: new (redis: T, memory: T, fallback: RedisFallback) => T,
   onRedis: (redis: RedisClient, keyPrefix: string, feed: ChangeFeed) => T,
   inMemory: (config: AppConfig) => T,
 ): FactoryProvider<T> {
@@ -77,7 +86,11 @@ function redisOrMemory<T extends object>(
     inject: [APP_CONFIG, RedisConnection, StoreStatus, ChangeFeed],
     useFactory: (config: AppConfig, redis: RedisConnection, status: StoreStatus, feed: ChangeFeed) =>
       redis.client
-        ? withFallback(onRedis(redis.client, config.redis!.keyPrefix, feed), inMemory(config), status)
+        ? new Fallback(
+            onRedis(redis.client, config.redis!.keyPrefix, feed),
+            inMemory(config),
+            new RedisFallback(status),
+          )
         : inMemory(config),
   };
 }
@@ -119,21 +132,25 @@ function usesRedis(config: AppConfig): config is AppConfig & { redis: RedisConfi
     },
     redisOrMemory<OtpStore>(
       OtpStore,
+      FallbackOtpStore,
       (redis, prefix) => new RedisOtpStore(redis, prefix),
       (config) => new MemoryOtpStore(config.memoryStoreMaxEntries),
     ),
     redisOrMemory<ThrottlerStorage>(
       RATE_LIMIT_STORAGE,
+      FallbackThrottlerStorage,
       (redis, prefix) => new RedisThrottlerStorage(redis, prefix),
       () => new ThrottlerStorageService(),
     ),
     redisOrMemory<RevocationList>(
       RevocationList,
+      FallbackRevocationList,
       (redis, prefix, feed) => new RedisRevocationList(redis, feed, prefix),
       () => new MemoryRevocationList(),
     ),
     redisOrMemory<JobLock>(
       JobLock,
+      FallbackJobLock,
       (redis, prefix) => new RedisJobLock(redis, prefix),
       () => new MemoryJobLock(),
     ),

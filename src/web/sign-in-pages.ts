@@ -7,7 +7,7 @@ import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { ClientContext } from '../common/client-context';
-import { ProblemException } from '../common/problem.exception';
+import { asProblemException } from '../common/problem.exception';
 import { hasControlCharacters } from '../common/text';
 import { LoginTicket } from '../otp/otp.service';
 import { Session } from '../auth/session.entity';
@@ -127,12 +127,13 @@ export class SignInPages {
 
   /** A problem, in words for the sign-in pages. */
   explain(error: unknown): string {
-    if (!(error instanceof ProblemException)) return 'Something went wrong on our side. Try again in a moment.';
-    const retry = error.options.retryAfterSeconds;
+    const problem = asProblemException(error);
+    if (!problem) return 'Something went wrong on our side. Try again in a moment.';
+    const retry = problem.options.retryAfterSeconds;
     const wait = retry
       ? ` Try again in ${retry >= 120 ? `${Math.ceil(retry / 60)} minutes` : `${Math.ceil(retry)} seconds`}.`
       : '';
-    switch (error.code) {
+    switch (problem.code) {
       case 'otp_expired':
         return 'That code has expired or was already used. Ask for a new one below.';
       case 'otp_invalid':
@@ -144,7 +145,7 @@ export class SignInPages {
       case 'mail_unavailable':
         return 'We could not send the email just now. Try again in a moment.';
       default:
-        return error.detail;
+        return problem.detail;
     }
   }
 

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/principal';
 import { clientContextOf } from '../common/client-context';
 import { normalizeEmail } from '../common/email';
-import { ProblemException } from '../common/problem.exception';
+import { asProblemException, ProblemException } from '../common/problem.exception';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { OtpService } from '../otp/otp.service';
@@ -217,6 +217,7 @@ export class WebController {
 }
 
 function statusOf(error: unknown): number {
-  if (error instanceof ProblemException) return error.status;
+  const problem = asProblemException(error);
+  if (problem) return problem.status;
   throw error;
 }

@@ -134,6 +134,14 @@ describeWith(['redis'], 'Redis outage and recovery', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe('service_unavailable');
     expect(refused.headers.get('retry-after')).toBeTruthy();
+    const page = await fetch(`${app.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: uniqueEmail('page') }).toString(),
+    });
+    expect(page.status).toBe(503);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('The service is briefly unavailable');
     const ready = await app.request('GET', '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.details.otpStore.status).toBe('down');

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { JobLock, MemoryJobLock, RedisJobLock } from '../../src/store/job-lock';
-import { StoreStatus, withFallback } from '../../src/store/store-status';
+import { FallbackJobLock } from '../../src/store/fallback-job-lock';
+import { RedisFallback } from '../../src/store/redis-fallback';
+import { StoreStatus } from '../../src/store/store-status';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
 
 /** The same contract, both implementations; Redis with two instances sharing one lock. */
@@ -109,10 +111,10 @@ describeWith(['redis'], 'JobLock behind the Redis fallback (REDIS_FALLBACK=memor
     redis = new Redis(TEST_REDIS_URL, { commandTimeout: 50 });
     admin = new Redis(TEST_REDIS_URL);
     await redis.ping();
-    lock = withFallback<JobLock>(
+    lock = new FallbackJobLock(
       new RedisJobLock(redis, prefix),
       new MemoryJobLock(),
-      new StoreStatus(redis, 'memory'),
+      new RedisFallback(new StoreStatus(redis, 'memory')),
     );
     warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
