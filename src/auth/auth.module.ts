@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Session } from './session.entity';
 import { ServiceToken } from './service-token.entity';
@@ -24,7 +25,14 @@ import { TokensService } from './tokens.service';
 import { VerifiedTokens } from './verified-tokens';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Session, ServiceToken]), StoreModule, UsersModule, AuditModule, OtpModule],
+  imports: [
+    TypeOrmModule.forFeature([Session, ServiceToken]),
+    PassportModule,
+    StoreModule,
+    UsersModule,
+    AuditModule,
+    OtpModule,
+  ],
   controllers: [SignInController, AuthController, AdminSessionsController, JwksController],
   providers: [
     JwtStrategy,

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sign as signBytes } from 'node:crypto';
-import { JwtPayload, verify } from 'jsonwebtoken';
+import { decode, Jwt, JwtPayload, sign, verify } from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
@@ -9,7 +8,7 @@ import { userView, UserView } from '../users/users.service';
 import { Session } from './session.entity';
 import { principalOf } from './principal';
 import { SigningKey, SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
-import { VerifiedTokens } from './verified-tokens';
+import { VerifiedToken, VerifiedTokens } from './verified-tokens';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
@@ -32,7 +31,7 @@ export interface SignedIn {
   user: UserView;
 }
 
-/** Signs and checks access tokens: ES256, our keys chosen by `kid`, our issuer and audience. */
+/** Signs and checks access tokens with jsonwebtoken: ES256, our keys chosen by `kid`, our issuer and audience. */
 @Injectable()
 export class TokensService {
   constructor(
@@ -54,7 +53,7 @@ export class TokensService {
   ): { token: string; expiresIn: number; issuedAt: number; expiresAt: number } {
     const key = this.keys.current;
     const iat = Math.floor(this.clock.now() / 1000);
-    const payload: Record<string, unknown> = { sub: claims.subject, iat, exp: iat + ttlSeconds };
+    const payload: JwtPayload = { sub: claims.subject, iat, exp: iat + ttlSeconds };
     if (claims.sessionId) payload.sid = claims.sessionId;
     if (claims.email) payload.email = claims.email;
     payload.roles = claims.roles ?? [];
@@ -62,9 +61,13 @@ export class TokensService {
     if (claims.tokenId) payload.jti = claims.tokenId;
     payload.iss = this.config.jwt.issuer;
     payload.aud = this.config.jwt.audience;
-    const token = signJwt(key, payload);
+    const token = sign(payload, key.privateKey, {
+      algorithm: SIGNING_ALGORITHM,
+      keyid: key.kid,
+      header: { alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE },
+    });
     const expiresAt = (iat + ttlSeconds) * 1000;
-    this.verified.remember(token, principalOf(payload)!, expiresAt);
+    this.verified.remember(token, { principal: principalOf(payload)!, tokenId: claims.tokenId ?? null }, expiresAt);
     return { token, expiresIn: ttlSeconds, issuedAt: iat * 1000, expiresAt };
   }
 
@@ -93,10 +96,9 @@ export class TokensService {
         ...this.verifyOptions,
         complete: true,
         clockTimestamp: Math.floor(this.clock.now() / 1000),
-      }) as unknown as { header: { typ?: string }; payload: JwtPayload };
-      return decoded.header.typ === ACCESS_TOKEN_TYPE && typeof decoded.payload.sub === 'string'
-        ? decoded.payload
-        : null;
+      });
+      const payload = decoded.payload as JwtPayload;
+      return decoded.header.typ === ACCESS_TOKEN_TYPE && typeof payload.sub === 'string' ? payload : null;
     } catch {
       return null;
     }
@@ -105,9 +107,7 @@ export class TokensService {
   /** The key named by the token's `kid`; no other header (jku, x5u, jwk) is ever looked at. */
   keyFor(token: string): SigningKey | undefined {
     try {
-      const kid = (
-        JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as { kid?: unknown } | null
-      )?.kid;
+      const kid = decode(token, { complete: true })?.header.kid;
       return typeof kid === 'string' ? this.keys.find(kid) : undefined;
     } catch {
       return undefined;
@@ -119,12 +119,13 @@ export class TokensService {
   }
 }
 
-/** A compact JWS: ES256 over `header.payload`, the signature as the raw r‖s pair JWS wants. */
-function signJwt(key: SigningKey, payload: Record<string, unknown>): string {
-  const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid: key.kid })).toString(
-    'base64url',
-  );
-  const signingInput = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const signature = signBytes('sha256', Buffer.from(signingInput), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-  return `${signingInput}.${signature.toString('base64url')}`;
+/**
+ * What a token whose signature, issuer, audience and lifetime jsonwebtoken has checked gives, when
+ * it is an access token (`typ` at+jwt, a `sub`, an `exp`); null otherwise.
+ */
+export function accessTokenOf(decoded: Jwt): (VerifiedToken & { expiresAt: number }) | null {
+  const payload = typeof decoded.payload === 'string' ? null : decoded.payload;
+  const principal = payload && principalOf(payload);
+  if (decoded.header.typ !== ACCESS_TOKEN_TYPE || !principal || typeof payload.exp !== 'number') return null;
+  return { principal, tokenId: typeof payload.jti === 'string' ? payload.jti : null, expiresAt: payload.exp * 1000 };
 }

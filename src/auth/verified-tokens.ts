@@ -5,6 +5,12 @@ import { Principal } from '../common/principal';
 /** How many tokens an instance remembers: a lookup instead of an ECDSA check per request. */
 const VERIFIED_TOKENS_KEPT = 20_000;
 
+/** An access token whose signature and claims passed: whom it speaks for, and its `jti` if it has one. */
+export interface VerifiedToken {
+  principal: Principal;
+  tokenId: string | null;
+}
+
 /**
  * Access tokens known to be ours and valid, by their exact text, until they expire: the ones this
  * instance signed and the ones it verified. Revocation is not remembered here; it is checked on
@@ -12,13 +18,14 @@ const VERIFIED_TOKENS_KEPT = 20_000;
  */
 @Injectable()
 export class VerifiedTokens {
-  private readonly tokens = new ExpiringCache<string, Principal>(VERIFIED_TOKENS_KEPT);
+  private readonly tokens = new ExpiringCache<string, VerifiedToken>(VERIFIED_TOKENS_KEPT);
 
-  principalOf(token: string, now: number): Principal | undefined {
+  find(token: string, now: number): VerifiedToken | undefined {
     return this.tokens.get(token, now);
   }
 
-  remember(token: string, principal: Principal, expiresAt: number): void {
-    this.tokens.set(token, principal, expiresAt);
+  /** `expiresAt` is the token's `exp` in epoch ms: an entry never outlives its token. */
+  remember(token: string, verified: VerifiedToken, expiresAt: number): void {
+    this.tokens.set(token, verified, expiresAt);
   }
 }
