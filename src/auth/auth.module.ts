@@ -48,6 +48,6 @@ import { VerifiedTokens } from './verified-tokens';
     SignInRepository,
     SignInService,
   ],
-  exports: [TokensService, SessionsService, SessionsRepository, ServiceTokensService, JwtAuthGuard, AccessGuard],
+  exports: [SignInService, TokensService, SessionsService, ServiceTokensService, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

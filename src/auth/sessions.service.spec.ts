@@ -1,31 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
-import { loadConfig } from '../config/app-config';
-import { createDataSource } from '../database/data-source-options';
-import { ENTITIES } from '../entities';
 import { MemoryRevocationList } from '../store/revocation-list';
 import { UsersRepository } from '../users/users.repository';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { FakeClock } from '../../test/support/fake-clock';
+import { migratedSqlite, unitConfig } from '../../test/support/unit-fixtures';
 
 const client: ClientContext = { ip: '198.51.100.1', userAgent: 'jest', requestId: 'r', locale: null };
 
 async function buildSut(env: Record<string, string> = {}) {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    JWT_PRIVATE_KEY: 'unused',
-    ...env,
-  });
-  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' }, ENTITIES);
-  await dataSource.initialize();
-  await dataSource.runMigrations();
+  const config = unitConfig(env);
+  const { dataSource, auditTypes } = await migratedSqlite();
   const clock = new FakeClock();
   const revocations = new MemoryRevocationList();
   const sessions = new SessionsRepository(dataSource);
@@ -38,8 +27,6 @@ async function buildSut(env: Record<string, string> = {}) {
     clock,
   );
   const user = await new UsersRepository(dataSource).upsertSignIn('ada@example.com', new Date(clock.now()));
-  const auditTypes = async () =>
-    (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
   /** A stored session of the user, as a sign-in leaves it. */
   const start = async () => {
     const { session, refreshToken } = sut.open(client);

@@ -1,11 +1,5 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { AuditEvent } from '../audit/audit-event.entity';
 import { ClientContext } from '../common/client-context';
 import { Secrets } from '../common/secrets';
-import { loadConfig } from '../config/app-config';
-import { createDataSource } from '../database/data-source-options';
-import { ENTITIES } from '../entities';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
 import { CodeGenerator } from '../otp/code-generator';
@@ -30,21 +24,13 @@ import { VerifiedTokens } from './verified-tokens';
 import { CapturingTransport } from '../../test/support/capturing-transport';
 import { FailableAudit } from '../../test/support/failable-audit';
 import { FakeClock } from '../../test/support/fake-clock';
+import { migratedSqlite, unitConfig } from '../../test/support/unit-fixtures';
 
 const client: ClientContext = { ip: '203.0.113.7', userAgent: 'jest', requestId: 'req-1', locale: null };
 
 async function buildSut() {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      .privateKey.export({ type: 'pkcs8', format: 'pem' })
-      .toString(),
-    OTP_RESEND_COOLDOWN_SECONDS: '0',
-  });
-  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' }, ENTITIES);
-  await dataSource.initialize();
-  await dataSource.runMigrations();
+  const config = unitConfig({ OTP_RESEND_COOLDOWN_SECONDS: '0' });
+  const { dataSource, auditTypes } = await migratedSqlite();
   const clock = new FakeClock();
   const secrets = new Secrets(config.secretKey);
   const audit = new FailableAudit(dataSource, clock);
@@ -75,7 +61,7 @@ async function buildSut() {
     users: await dataSource.getRepository(User).find(),
     sessions: await dataSource.getRepository(Session).find(),
     codes: await dataSource.getRepository(OtpToken).find(),
-    events: (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type),
+    events: await auditTypes(),
   });
   return { sut, otp, transport, audit, dataSource, rows };
 }

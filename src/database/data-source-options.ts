@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, DataSourceOptions, EntitySchema } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './migrations';
 import { teachSqlitePostgresTypes } from './portable-types';
@@ -8,7 +8,7 @@ import { teachSqlitePostgresTypes } from './portable-types';
 /** Entities come from the modules that own them (TypeOrmModule.forFeature) or, outside Nest, from the caller. */
 export function dataSourceOptions(
   database: DatabaseConfig,
-  entities: (Function | EntitySchema)[] = [],
+  entities: DataSourceOptions['entities'] = [],
 ): DataSourceOptions {
   const common = {
     entities,
@@ -38,7 +38,7 @@ export function dataSourceOptions(
 }
 
 /** A data source for either engine; SQLite learns the PostgreSQL column types the entities use. */
-export function createDataSource(database: DatabaseConfig, entities: (Function | EntitySchema)[]): DataSource {
+export function createDataSource(database: DatabaseConfig, entities: DataSourceOptions['entities']): DataSource {
   const dataSource = new DataSource(dataSourceOptions(database, entities));
   if (database.type === 'sqlite') teachSqlitePostgresTypes(dataSource);
   return dataSource;

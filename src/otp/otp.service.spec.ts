@@ -1,14 +1,8 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { AuditEvent, AuditEventType } from '../audit/audit-event.entity';
-import { AuditRecord, AuditService } from '../audit/audit.service';
+import { AuditEvent } from '../audit/audit-event.entity';
 import { ClientContext } from '../common/client-context';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
-import { loadConfig } from '../config/app-config';
-import { createDataSource } from '../database/data-source-options';
-import { ENTITIES } from '../entities';
 import { MailService } from '../mail/mail.service';
 import { Metrics } from '../metrics/metrics';
 import { MailRefusedError } from '../mail/mail-transport';
@@ -20,6 +14,7 @@ import { OtpService } from './otp.service';
 import { CapturingTransport } from '../../test/support/capturing-transport';
 import { FailableAudit } from '../../test/support/failable-audit';
 import { FakeClock } from '../../test/support/fake-clock';
+import { migratedSqlite, unitConfig } from '../../test/support/unit-fixtures';
 
 /** Hands out the given codes in order, then falls back to real ones. */
 class ScriptedCodes extends CodeGenerator {
@@ -36,18 +31,8 @@ class ScriptedCodes extends CodeGenerator {
 const client: ClientContext = { ip: '203.0.113.7', userAgent: 'jest', requestId: 'req-1', locale: null };
 
 async function buildSut(env: Record<string, string> = {}) {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      .privateKey.export({ type: 'pkcs8', format: 'pem' })
-      .toString(),
-    OTP_RESEND_COOLDOWN_SECONDS: '0',
-    ...env,
-  });
-  const dataSource: DataSource = createDataSource({ type: 'sqlite', path: ':memory:' }, ENTITIES);
-  await dataSource.initialize();
-  await dataSource.runMigrations();
+  const config = unitConfig({ OTP_RESEND_COOLDOWN_SECONDS: '0', ...env });
+  const { dataSource, auditTypes } = await migratedSqlite();
   const clock = new FakeClock();
   const secrets = new Secrets(config.secretKey);
   const store = new MemoryOtpStore();
@@ -66,8 +51,6 @@ async function buildSut(env: Record<string, string> = {}) {
     clock,
     config,
   );
-  const auditTypes = async () =>
-    (await dataSource.getRepository(AuditEvent).find({ order: { id: 'ASC' } })).map((event) => event.type);
   return { sut, config, clock, codes, transport, store, secrets, dataSource, auditTypes, metrics, audit };
 }
 
