@@ -1,3 +1,4 @@
+/** One message as MailService hands it to the mailer. */
 export interface OutgoingMail {
   to: string;
   subject: string;
@@ -5,19 +6,8 @@ export interface OutgoingMail {
   html: string;
 }
 
-/** Where mail goes: a real SMTP server, or the development mailbox. */
-export abstract class MailTransport {
-  abstract readonly kind: 'smtp' | 'development-mailbox';
-
-  /**
-   * Resolves once the message is handed over. Rejects with MailRefusedError when the server
-   * refused it for good, with any other error when it could not be handed over now.
-   */
-  abstract send(mail: OutgoingMail): Promise<void>;
-
-  /** Rejects when the transport cannot currently accept mail. */
-  abstract check(): Promise<void>;
-}
+/** Where the mailer sends: a real SMTP server, or the development mailbox (MAIL_SERVER unset). */
+export type MailTransportKind = 'smtp' | 'development-mailbox';
 
 /** The mail server refused this message for good (a 5xx reply): sending it again cannot help. */
 export class MailRefusedError extends Error {

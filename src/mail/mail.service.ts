@@ -1,11 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MailerService } from '@nestjs-modules/mailer';
 import { Inject, Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
+import type { NodemailerError } from 'nodemailer';
 import { AppConfig, ConfigError } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
+import { Mailbox, parseMailbox } from '../config/mailbox';
 import { Metrics } from '../metrics/metrics';
-import { MailRefusedError, MailTransport } from './mail-transport';
+import { AUTOMATED_MAIL_HEADERS, composeLoginMail } from './login-mail.composer';
+import { MailRefusedError, MailTransportKind, OutgoingMail } from './mail-transport';
 
 export interface LoginCodeMail {
   to: string;
@@ -24,32 +28,52 @@ interface LocaleTemplates {
 }
 
 const TEMPLATES_DIR = join(__dirname, 'templates');
+/** Connection trouble and 4xx replies may pass; a 5xx reply will not. */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNRESET', 'EDNS']);
+const MIN_RETRY_BUDGET_MS = 200;
+/** A 5xx reply to these commands refuses the message; one to AUTH or HELO is our configuration. */
+const MESSAGE_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+const MAX_REASON_LENGTH = 200;
+const HEALTH_CHECK_INTERVAL_MS = 30_000;
+/** What readiness reports when MailerService.verifyAllTransporters() fails. */
+const UNAVAILABLE: Record<MailTransportKind, string> = {
+  smtp: 'the SMTP server did not accept a connection',
+  'development-mailbox': 'the development mailbox cannot write to MAIL_OUTBOX_DIR',
+};
 
-/** What the service mails and in which language; templates are compiled once at startup. */
+/**
+ * What the service mails and in which language (templates compiled once at startup), handed to
+ * @nestjs-modules/mailer's MailerService: over nodemailer's SMTP pool to MAIL_SERVER, or to the
+ * development mailbox without it (mailer-options.ts).
+ */
 @Injectable()
 export class MailService {
+  readonly transportKind: MailTransportKind;
   private readonly locales = new Map<string, LocaleTemplates>();
   private readonly fallbackLocale: string;
+  private readonly from: Mailbox;
+  private readonly timeoutMs: number;
+  private lastCheck?: { at: number; result: Promise<void> };
 
   constructor(
-    private readonly transport: MailTransport,
+    private readonly mailer: MailerService,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     for (const locale of config.mail.locales) this.locales.set(locale, compileLocale(locale));
     this.fallbackLocale = config.mail.locales[0];
+    this.transportKind = config.mail.server ? 'smtp' : 'development-mailbox';
+    // Validated at startup; nodemailer encodes the name and punycodes the domain.
+    this.from = parseMailbox(config.mail.defaultSender)!;
+    this.timeoutMs = config.mail.timeoutMs;
   }
-
-  get transportKind(): MailTransport['kind'] {
-    return this.transport.kind;
-  }
-
-  private lastCheck?: { at: number; result: Promise<void> };
 
   /** The transport's health, checked at most every 30 s: an SMTP check opens a connection. */
   checkTransport(now = Date.now()): Promise<void> {
-    if (!this.lastCheck || now - this.lastCheck.at > 30_000) {
-      const result = this.transport.check();
+    if (!this.lastCheck || now - this.lastCheck.at > HEALTH_CHECK_INTERVAL_MS) {
+      const result = this.mailer.verifyAllTransporters().then((ready) => {
+        if (!ready) throw new Error(UNAVAILABLE[this.transportKind]);
+      });
       result.catch(() => undefined);
       this.lastCheck = { at: now, result };
     }
@@ -69,9 +93,9 @@ export class MailService {
       lang: templates.lang,
     };
     const subject = templates.subject(context);
-    const stopTimer = this.metrics.mailDuration.startTimer({ transport: this.transport.kind });
+    const stopTimer = this.metrics.mailDuration.startTimer({ transport: this.transportKind });
     try {
-      await this.transport.send({
+      await this.send({
         to: mail.to,
         subject,
         text: templates.text(context),
@@ -81,6 +105,38 @@ export class MailService {
     } catch (error) {
       stopTimer({ outcome: error instanceof MailRefusedError ? 'refused' : 'failed' });
       throw error;
+    }
+  }
+
+  /** Hands the message over, retrying a transient failure once, all within MAIL_TIMEOUT_MS. */
+  private async send(mail: OutgoingMail): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    try {
+      await this.deliver(mail, this.timeoutMs);
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (!isTransient(error) || remaining < MIN_RETRY_BUDGET_MS) throw error;
+      await this.deliver(mail, remaining);
+    }
+  }
+
+  /**
+   * To an SMTP server our composed message goes as `raw`: nodemailer's composer and its stream
+   * pipeline cost about twice the CPU per message (docs/architecture/0001-login-mail-composer.md).
+   * An address that needs SMTPUTF8 is left to nodemailer's composer, and so is every mail to the
+   * development mailbox, which keeps the subject, text and HTML readable rather than base64.
+   */
+  private async deliver(mail: OutgoingMail, timeout: number): Promise<void> {
+    const { to, subject, text, html } = mail;
+    const composed = this.transportKind === 'smtp' ? composeLoginMail(this.from, mail) : null;
+    try {
+      await this.mailer.sendMail(
+        composed
+          ? { ...composed, timeout }
+          : { from: this.from, to, subject, text, html, headers: AUTOMATED_MAIL_HEADERS, timeout },
+      );
+    } catch (error) {
+      throw asRefusal(error) ?? error;
     }
   }
 
@@ -120,4 +176,27 @@ export function compileLocale(locale: string): LocaleTemplates {
     text: Handlebars.compile(read('login-code.text.hbs'), { noEscape: true }),
     html: Handlebars.compile(read('login-code.html.hbs')),
   };
+}
+
+function isTransient(error: unknown): boolean {
+  const { responseCode, code } = error as NodemailerError;
+  return (
+    (responseCode !== undefined && responseCode >= 400 && responseCode < 500) ||
+    (code !== undefined && TRANSIENT_CODES.has(code))
+  );
+}
+
+function asRefusal(error: unknown): MailRefusedError | undefined {
+  const { responseCode, response, command } = error as NodemailerError;
+  if (
+    responseCode === undefined ||
+    responseCode < 500 ||
+    responseCode > 599 ||
+    !command ||
+    !MESSAGE_COMMANDS.has(command)
+  )
+    return undefined;
+  // eslint-disable-next-line no-control-regex -- the server's reply goes to the audit trail on one line
+  const reply = typeof response === 'string' ? response.replace(/[\x00-\x1f\x7f\s]+/g, ' ').trim() : '';
+  return new MailRefusedError((reply || String(responseCode)).slice(0, MAX_REASON_LENGTH));
 }

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { domainToASCII } from 'node:url';
 import { MailerModule, MailerService } from '@nestjs-modules/mailer';
 import { Test } from '@nestjs/testing';
 import { AddressObject, simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { loadConfig } from '../../src/config/app-config';
+import { listDevMailbox } from '../../src/mail/dev-mailbox.transport';
 import { compileLocale, MailService } from '../../src/mail/mail.service';
 import { MailRefusedError } from '../../src/mail/mail-transport';
 import { AUTOMATED_MAIL_HEADERS, composeLoginMail } from '../../src/mail/login-mail.composer';
-import { mailerOptions, SmtpMailTransport } from '../../src/mail/smtp-mail.transport';
+import { mailerOptions } from '../../src/mail/mailer-options';
 import { Metrics } from '../../src/metrics/metrics';
 import { freePort } from '../support/app-process';
 import { describeWith } from '../support/services';
@@ -18,7 +22,7 @@ import { BACKENDS, startTestApp } from '../support/test-app';
 const CODE = '482915';
 const TTL_SECONDS = 300;
 
-/** The real MailService over the real SMTP transport, on the mailer as the mail module configures it. */
+/** The real MailService on the mailer as the mail module configures it: SMTP to MAIL_SERVER, else the development mailbox. */
 async function mailServiceFor(env: Record<string, string>) {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -32,7 +36,7 @@ async function mailServiceFor(env: Record<string, string>) {
     imports: [MailerModule.forRoot(mailerOptions(config.mail))],
   }).compile();
   const metrics = new Metrics();
-  const sut = new MailService(new SmtpMailTransport(mailerModule.get(MailerService), config.mail), metrics, config);
+  const sut = new MailService(mailerModule.get(MailerService), metrics, config);
   return { sut, metrics, timeoutMs: config.mail.timeoutMs, close: () => mailerModule.close() };
 }
 
@@ -339,6 +343,59 @@ describe('a refusal for good, told apart from an outage', () => {
     expect(sink.connectionCount).toBeGreaterThan(0);
     expect(sink.connectionCount).toBeLessThanOrEqual(10);
     await expect(mail.sut.checkTransport()).resolves.toBeUndefined();
+  });
+});
+
+describe("the development mailbox, the mailer's transport without MAIL_SERVER", () => {
+  let outbox: string;
+  let mail: MailServiceUnderTest;
+  beforeAll(async () => {
+    outbox = mkdtempSync(join(tmpdir(), 'outbox-'));
+    mail = await mailServiceFor({ MAIL_SERVER: '', MAIL_OUTBOX_DIR: outbox });
+  });
+  afterAll(async () => {
+    await mail.close();
+    rmSync(outbox, { recursive: true, force: true });
+  });
+
+  it('keeps each mail as readable JSON, one file per message, listed newest first', async () => {
+    await mail.sut.sendLoginCode({ to: 'ada@bücher.de', code: CODE, ttlSeconds: TTL_SECONDS, acceptLanguage: 'de' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await mail.sut.sendLoginCode({ to: 'grace@example.com', code: '123456', ttlSeconds: TTL_SECONDS });
+
+    const files = readdirSync(outbox);
+    expect(files).toHaveLength(2);
+    for (const file of files) expect(file).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-[0-9a-f]{8}\.json$/);
+    const listed = await listDevMailbox(outbox);
+    expect(listed.map((stored) => stored.to)).toEqual(['grace@example.com', 'ada@bücher.de']);
+    const stored = listed[1];
+    expect(Object.keys(stored)).toEqual(['id', 'createdAt', 'to', 'subject', 'text', 'html']);
+    expect(files).toContain(`${stored.id}.json`);
+    expect(stored.subject).toBe(compileLocale('de').subject({ code: CODE, ttlMinutes: 5, lang: 'de' }));
+    expect(stored.text).toContain(CODE);
+    expect(stored.html).toContain(CODE);
+    expect(await outcomes(mail.metrics)).toEqual({ sent: 2 });
+    expect(mail.sut.transportKind).toBe('development-mailbox');
+    await expect(mail.sut.checkTransport()).resolves.toBeUndefined();
+  });
+
+  it('fails the send, as no refusal, and the readiness check when the outbox cannot be written', async () => {
+    const blocker = join(outbox, 'not-a-folder');
+    writeFileSync(blocker, '');
+    const broken = await mailServiceFor({ MAIL_SERVER: '', MAIL_OUTBOX_DIR: join(blocker, 'outbox') });
+    try {
+      const error = await broken.sut.sendLoginCode({ to: 'ada@example.com', code: CODE, ttlSeconds: TTL_SECONDS }).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toHaveProperty('code', 'ENOTDIR');
+      expect(error).not.toBeInstanceOf(MailRefusedError);
+      await expect(broken.sut.checkTransport()).rejects.toThrow(
+        'the development mailbox cannot write to MAIL_OUTBOX_DIR',
+      );
+    } finally {
+      await broken.close();
+    }
   });
 });
 
