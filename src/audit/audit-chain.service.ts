@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
@@ -28,9 +28,10 @@ export interface ChainReport {
  * the event and the previous seal. Editing, deleting or inserting a row breaks the chain there.
  */
 @Injectable()
-export class AuditChainService implements OnApplicationShutdown {
+export class AuditChainService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('AuditChain');
   private running?: Promise<unknown>;
+  private stopping = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -42,15 +43,19 @@ export class AuditChainService implements OnApplicationShutdown {
 
   @Interval('audit-seal', SEAL_EVERY_MS)
   async sealOnSchedule(): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.stopping) return;
     this.running = this.sealPending()
       .catch((error: Error) => this.logger.warn(`Sealing failed: ${error.message}`))
       .finally(() => (this.running = undefined));
     await this.running;
   }
 
-  /** The scheduler stops at shutdown; a sealing round under way finishes first. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before any connection closes: the scheduler's timer runs until its own shutdown hook, and a
+   * round started after Redis began to close would keep it from closing.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     await this.running;
   }
 
