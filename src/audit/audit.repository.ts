@@ -58,30 +58,9 @@ export class AuditRepository {
     await manager.insert(AuditAnchor, { ...head, kind: 'head' });
   }
 
-  /**
-   * The oldest unsealed events, read raw: the sealer reads every event once, and hydrating them
-   * as entities cost more than the rest of the sealing. Only `at` needs the driver's conversion.
-   */
-  async unsealed(manager: EntityManager, limit: number): Promise<AuditEvent[]> {
-    const at = manager.connection.getMetadata(AuditEvent).findColumnWithPropertyName('at')!;
-    const rows = await manager.query<Record<string, unknown>[]>(
-      `SELECT id, at, type, user_id, email, ip, user_agent, session_id, request_id, details FROM audit_events
-       WHERE chain_index IS NULL ORDER BY id LIMIT ${Math.trunc(limit)}`,
-    );
-    return rows.map((row) => ({
-      id: String(row.id),
-      at: manager.connection.driver.prepareHydratedValue(row.at, at) as Date,
-      type: row.type as AuditEventType,
-      userId: row.user_id as string | null,
-      email: row.email as string | null,
-      ip: row.ip as string | null,
-      userAgent: row.user_agent as string | null,
-      sessionId: row.session_id as string | null,
-      requestId: row.request_id as string | null,
-      details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
-      chainIndex: null,
-      seal: null,
-    }));
+  /** The oldest unsealed events, in the order they were committed. */
+  unsealed(manager: EntityManager, limit: number): Promise<AuditEvent[]> {
+    return manager.find(AuditEvent, { where: { chainIndex: IsNull() }, order: { id: 'ASC' }, take: limit });
   }
 
   /** Seals the events with one statement, on either engine. */
