@@ -23,7 +23,11 @@ export class AuditAdminController {
   @ApiRestricted()
   @ApiOkResponse({ type: AuditPageResponse })
   @ApiProblems('validation_failed')
-  list(@Query() query: AuditQueryDto, @CurrentPrincipal() principal: Principal, @Client() client: ClientContext) {
+  list(
+    @Query() query: AuditQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientContext,
+  ): Promise<AuditPageResponse> {
     return this.audit.page(query, principal, client);
   }
 

@@ -6,24 +6,12 @@ import { Principal } from '../common/principal';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 import { AuditFilter, AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
+import { AuditEventResponse, AuditPageResponse } from './dto/audit-event.response';
 import { AUDIT_CURSOR, AuditFilterDto, AuditQueryDto } from './dto/audit-query.dto';
 
 const DEFAULT_LIMIT = 50;
 const USER_ACTIVITY: AuditEventType[] = ['session.created', 'session.revoked', 'refresh_token.reused'];
 const EXPORT_BATCH = 1000;
-
-export interface AuditEventView {
-  id: string;
-  type: string;
-  at: string;
-  userId: string | null;
-  email: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  sessionId: string | null;
-  requestId: string | null;
-  details: Record<string, unknown>;
-}
 
 /** Reading the trail: every read is itself recorded (admin.audit_read). */
 @Injectable()
@@ -33,11 +21,7 @@ export class AuditQueryService {
     private readonly audit: AuditService,
   ) {}
 
-  async page(
-    query: AuditQueryDto,
-    reader: Principal,
-    client: ClientContext,
-  ): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
+  async page(query: AuditQueryDto, reader: Principal, client: ClientContext): Promise<AuditPageResponse> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const [beforeId] = (decodeCursor(query.cursor, AUDIT_CURSOR) ?? []) as string[];
     const filter = toFilter(query);
@@ -48,7 +32,7 @@ export class AuditQueryService {
   }
 
   /** A user's own recent sign-in history, for their dashboard. */
-  async recentActivity(userId: string, limit = 10): Promise<AuditEventView[]> {
+  async recentActivity(userId: string, limit = 10): Promise<AuditEventResponse[]> {
     return (await this.events.page({ userId, types: USER_ACTIVITY }, undefined, limit)).map(toView);
   }
 
@@ -94,7 +78,7 @@ function toFilter(query: AuditFilterDto): AuditFilter {
   };
 }
 
-function toView(event: AuditEvent): AuditEventView {
+function toView(event: AuditEvent): AuditEventResponse {
   return {
     id: String(event.id),
     type: event.type,

@@ -23,7 +23,7 @@ export class AuthController {
   @ApiJsonBody(RefreshDto)
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems('unauthorized', 'refresh_token_reused')
-  refresh(@Body() body: RefreshDto, @Client() client: ClientContext) {
+  refresh(@Body() body: RefreshDto, @Client() client: ClientContext): Promise<SignedInResponse> {
     return this.auth.refresh(body.refreshToken, client);
   }
 
@@ -40,7 +40,7 @@ export class AuthController {
   @ApiOperation({ summary: 'List the signed-in user’s live sessions' })
   @ApiSignedIn()
   @ApiOkResponse({ type: SessionListResponse })
-  sessions(@CurrentPrincipal() principal: Principal) {
+  sessions(@CurrentPrincipal() principal: Principal): Promise<SessionListResponse> {
     return this.auth.listSessions(principal);
   }
 
@@ -66,7 +66,7 @@ export class AuthController {
   @ApiJsonBody(IntrospectDto)
   @ApiOkResponse({ type: IntrospectionResponse })
   @RequireAccess({ scopes: ['tokens:introspect'] })
-  introspect(@Body() body: IntrospectDto) {
+  introspect(@Body() body: IntrospectDto): Promise<IntrospectionResponse> {
     return this.auth.introspect(body.token, body.token_type_hint);
   }
 }

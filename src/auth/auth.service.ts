@@ -5,21 +5,16 @@ import { ProblemException } from '../common/problem.exception';
 import { RevocationList } from '../store/revocation-list';
 import { UsersService } from '../users/users.service';
 import { Principal, userIdOf } from '../common/principal';
+import { IntrospectionResponse, SessionListResponse, SignedInResponse } from './dto/auth.responses';
 import { ServiceTokensService } from './service-tokens.service';
 import { SessionsService } from './sessions.service';
-import { SignedIn, TokensService } from './tokens.service';
+import { TokensService } from './tokens.service';
 
-export interface SessionView {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  ip: string;
-  userAgent: string | null;
-  current: boolean;
-}
-
-/** RFC 7662 introspection answer. */
-export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>);
+/** The claims of an access token as we sign them, which a verified token therefore carries. */
+type AccessTokenIntrospection = Pick<
+  IntrospectionResponse,
+  'sub' | 'sid' | 'exp' | 'iat' | 'iss' | 'aud' | 'email' | 'roles' | 'scope'
+>;
 
 @Injectable()
 export class AuthService {
@@ -32,7 +27,7 @@ export class AuthService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async refresh(refreshToken: string, client: ClientContext): Promise<SignedIn> {
+  async refresh(refreshToken: string, client: ClientContext): Promise<SignedInResponse> {
     const { session, refreshToken: next } = await this.sessions.refresh(refreshToken, client);
     const user = await this.users.findById(session.userId);
     if (!user) throw new ProblemException('unauthorized', 'The refresh token is invalid or its session has ended.');
@@ -44,7 +39,7 @@ export class AuthService {
       await this.sessions.revokeOwn(principal.userId, principal.sessionId, client, 'logout');
   }
 
-  async listSessions(principal: Principal): Promise<{ items: SessionView[] }> {
+  async listSessions(principal: Principal): Promise<SessionListResponse> {
     const sessions = await this.sessions.listLive(userIdOf(principal));
     return {
       items: sessions.map((session) => ({
@@ -65,7 +60,7 @@ export class AuthService {
   }
 
   /** Access tokens are checked like any request's; refresh tokens against their session. */
-  async introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<Introspection> {
+  async introspect(token: string, hint?: 'access_token' | 'refresh_token'): Promise<IntrospectionResponse> {
     const order =
       hint === 'refresh_token'
         ? [(given: string) => this.introspectRefresh(given), (given: string) => this.introspectAccess(given)]
@@ -77,7 +72,7 @@ export class AuthService {
     return { active: false };
   }
 
-  private async introspectAccess(token: string): Promise<Introspection> {
+  private async introspectAccess(token: string): Promise<IntrospectionResponse> {
     const payload = this.tokens.verifyAccessToken(token);
     if (!payload) return { active: false };
     if (typeof payload.sid === 'string') {
@@ -92,11 +87,11 @@ export class AuthService {
       (await this.serviceTokens.isRevoked(payload.jti))
     )
       return { active: false };
-    const { sub, sid, exp, iat, iss, aud, email, roles, scope } = payload;
+    const { sub, sid, exp, iat, iss, aud, email, roles, scope } = payload as AccessTokenIntrospection;
     return { active: true, token_type: 'access_token', sub, sid, exp, iat, iss, aud, email, roles, scope };
   }
 
-  private async introspectRefresh(token: string): Promise<Introspection> {
+  private async introspectRefresh(token: string): Promise<IntrospectionResponse> {
     const session = await this.sessions.findByRefreshToken(token);
     if (!session) return { active: false };
     return {

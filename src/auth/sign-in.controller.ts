@@ -7,7 +7,6 @@ import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { VerifyCodeDto } from '../otp/dto/otp.dto';
 import { SignedInResponse } from './dto/auth.responses';
 import { SignInService } from './sign-in.service';
-import { SignedIn } from './tokens.service';
 
 @ApiTags('OTP login')
 @Public()
@@ -26,7 +25,7 @@ export class SignInController {
   @ApiJsonBody(VerifyCodeDto)
   @ApiOkResponse({ type: SignedInResponse })
   @ApiProblems('otp_invalid', 'otp_expired', 'rate_limited')
-  verify(@Body() body: VerifyCodeDto, @Client() client: ClientContext): Promise<SignedIn> {
+  verify(@Body() body: VerifyCodeDto, @Client() client: ClientContext): Promise<SignedInResponse> {
     return this.signIn.withCode(body.sessionId, body.code, client);
   }
 }

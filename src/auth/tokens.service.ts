@@ -4,7 +4,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
 import { User } from '../users/user.entity';
-import { userView, UserView } from '../users/users.service';
+import { userView } from '../users/users.service';
+import { SignedInResponse } from './dto/auth.responses';
 import { Session } from './session.entity';
 import { principalOf } from './principal';
 import { SigningKey, SIGNING_ALGORITHM, SigningKeys } from './signing-keys';
@@ -20,15 +21,6 @@ export interface AccessTokenClaims {
   scope?: string;
   /** The `jti`: service tokens carry one, so that they can be revoked one by one. */
   tokenId?: string;
-}
-
-/** What a sign-in or a refresh answers. */
-export interface SignedIn {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshToken: string;
-  user: UserView;
 }
 
 /** Signs and checks access tokens with jsonwebtoken: ES256, our keys chosen by `kid`, our issuer and audience. */
@@ -72,7 +64,7 @@ export class TokensService {
   }
 
   /** Tokens for a user's session; the access token never outlives the session. */
-  signedIn(user: User, session: Session, refreshToken: string): SignedIn {
+  signedIn(user: User, session: Session, refreshToken: string): SignedInResponse {
     const secondsLeft = Math.floor((session.expiresAt.getTime() - this.clock.now()) / 1000);
     const access = this.signAccessToken(
       { subject: user.id, sessionId: session.id, email: user.email, roles: this.rolesFor(user.email) },

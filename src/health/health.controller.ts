@@ -17,7 +17,7 @@ export class HealthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
   @ApiOkResponse({ type: LivenessResponse })
-  live() {
+  live(): LivenessResponse {
     return { status: 'ok' };
   }
 
@@ -29,7 +29,7 @@ export class HealthController {
     description: 'Ready; `degraded` while mail is down or the OTP store has fallen back to memory.',
   })
   @ApiServiceUnavailableResponse({ type: ReadinessResponse, description: 'The database or the OTP store is down.' })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessResponse> {
     const report = await this.health.readiness();
     reply.status(report.status === 'error' || report.status === 'shutting_down' ? 503 : 200);
     return report;

@@ -10,7 +10,9 @@ export class DependencyResponse {
     enum: ['up', 'degraded', 'down'],
     description: 'Other members name the engine, kind or transport and, when down, the error.',
   })
-  readonly status: string;
+  readonly status: 'up' | 'degraded' | 'down';
+
+  readonly [detail: string]: unknown;
 }
 
 export class ReadinessDetails {
@@ -29,7 +31,7 @@ export class ReadinessDetails {
 
 export class ReadinessResponse {
   @ApiProperty({ enum: ['ok', 'degraded', 'error'] })
-  readonly status: string;
+  readonly status: 'ok' | 'degraded' | 'error' | 'shutting_down';
 
   @ApiProperty({ type: () => ReadinessDetails })
   readonly details: ReadinessDetails;

@@ -4,18 +4,7 @@ import { DataSource } from 'typeorm';
 import { MailService } from '../mail/mail.service';
 import { OtpStore } from '../store/otp-store';
 import { StoreStatus } from '../store/store-status';
-
-export type DependencyState = 'up' | 'degraded' | 'down';
-
-export interface DependencyReport {
-  status: DependencyState;
-  [detail: string]: unknown;
-}
-
-export interface Readiness {
-  status: 'ok' | 'degraded' | 'error' | 'shutting_down';
-  details: Record<string, DependencyReport>;
-}
+import { DependencyResponse, ReadinessDetails, ReadinessResponse } from './health.responses';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -36,7 +25,7 @@ export class HealthService {
     private readonly mail: MailService,
   ) {}
 
-  async readiness(): Promise<Readiness> {
+  async readiness(): Promise<ReadinessResponse> {
     const result = await this.health
       .check([
         () => this.probe('database', () => this.dataSource.query('SELECT 1'), { engine: this.dataSource.options.type }),
@@ -47,13 +36,12 @@ export class HealthService {
         if (error instanceof ServiceUnavailableException) return error.getResponse() as HealthCheckResult;
         throw error;
       });
-    const details: Record<string, DependencyReport> = Object.fromEntries(
-      Object.entries(result.details).map(([name, { status, degraded, ...info }]) => [
-        name,
-        { status: degraded ? 'degraded' : status, ...info },
-      ]),
+    const reports: [string, DependencyResponse][] = Object.entries(result.details).map(
+      ([name, { status, degraded, ...info }]) => [name, { status: degraded ? 'degraded' : status, ...info }],
     );
-    const degraded = Object.values(details).some((dependency) => dependency.status === 'degraded');
+    // The three checks above, in the order terminus reports them (failed ones last).
+    const details = Object.fromEntries(reports) as Record<keyof ReadinessDetails, DependencyResponse>;
+    const degraded = reports.some(([, dependency]) => dependency.status === 'degraded');
     return { status: result.status === 'ok' && degraded ? 'degraded' : result.status, details };
   }
 

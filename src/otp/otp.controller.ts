@@ -6,7 +6,7 @@ import { ApiJsonBody, ApiProblems } from '../common/openapi';
 import { LoginTicketResponse } from './dto/login-ticket.response';
 import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { RequestCodeDto, ResendCodeDto } from './dto/otp.dto';
-import { LoginTicket, OtpService } from './otp.service';
+import { OtpService } from './otp.service';
 
 @ApiTags('OTP login')
 @Public()
@@ -25,7 +25,7 @@ export class OtpController {
   @ApiJsonBody(RequestCodeDto)
   @ApiAcceptedResponse({ type: LoginTicketResponse })
   @ApiProblems('otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
-  request(@Body() body: RequestCodeDto, @Client() client: ClientContext): Promise<LoginTicket> {
+  request(@Body() body: RequestCodeDto, @Client() client: ClientContext): Promise<LoginTicketResponse> {
     return this.otp.requestCode(body.email, client);
   }
 
@@ -39,7 +39,7 @@ export class OtpController {
   @ApiJsonBody(ResendCodeDto)
   @ApiAcceptedResponse({ type: LoginTicketResponse })
   @ApiProblems('otp_expired', 'otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
-  resend(@Body() body: ResendCodeDto, @Client() client: ClientContext): Promise<LoginTicket> {
+  resend(@Body() body: ResendCodeDto, @Client() client: ClientContext): Promise<LoginTicketResponse> {
     return this.otp.resendCode(body.sessionId, client);
   }
 }

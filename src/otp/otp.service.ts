@@ -13,6 +13,7 @@ import { MailRefusedError } from '../mail/mail-transport';
 import { Metrics } from '../metrics/metrics';
 import { IssueResult, OtpStore, StoredCode } from '../store/otp-store';
 import { CodeGenerator } from './code-generator';
+import { LoginTicketResponse } from './dto/login-ticket.response';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';
 import { OtpPolicy, otpPolicy } from './otp-policy';
 import { OtpTokensRepository } from './otp-tokens.repository';
@@ -23,13 +24,6 @@ type AddressLimit = 'address-cooldown' | 'address-hourly' | 'address-failures';
 export interface VerifiedLogin {
   email: string;
   loginId: string;
-}
-
-export interface LoginTicket {
-  sessionId: string;
-  expiresAt: string;
-  resendAvailableAt: string;
-  codeLength: number;
 }
 
 /**
@@ -56,7 +50,7 @@ export class OtpService {
   }
 
   /** Starts a new login for the address (ending earlier ones) and mails its first code. */
-  async requestCode(email: string, client: ClientContext): Promise<LoginTicket> {
+  async requestCode(email: string, client: ClientContext): Promise<LoginTicketResponse> {
     const loginId: LoginId = { secret: this.codes.loginSecret(), address: this.secrets.addressTag(email) };
     return this.issue(
       loginId,
@@ -68,7 +62,7 @@ export class OtpService {
   }
 
   /** Mails another code for the same login; the earlier codes stay valid. */
-  async resendCode(sessionId: string, client: ClientContext): Promise<LoginTicket> {
+  async resendCode(sessionId: string, client: ClientContext): Promise<LoginTicketResponse> {
     const loginId = this.loginIdOrExpired(sessionId);
     return this.issue(loginId, client, true, (code, now) =>
       this.store.addCode(loginId.address, loginId.secret, code, this.policy.issue, now),
@@ -166,7 +160,7 @@ export class OtpService {
     resend: boolean,
     store: (code: { hash: string; expiresAt: number }, now: number) => Promise<IssueResult>,
     knownEmail: string | null = null,
-  ): Promise<LoginTicket> {
+  ): Promise<LoginTicketResponse> {
     const now = this.clock.now();
     const sessionId = formatLoginId(loginId);
     const code = this.codes.code(this.policy.codeLength);

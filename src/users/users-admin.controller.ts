@@ -20,7 +20,7 @@ export class UsersAdminController {
   @ApiRestricted()
   @ApiOkResponse({ type: UserPageResponse })
   @ApiProblems('validation_failed')
-  list(@Query() query: UsersQueryDto) {
+  list(@Query() query: UsersQueryDto): Promise<UserPageResponse> {
     return this.users.listForAdmin(query);
   }
 }

@@ -5,7 +5,7 @@ import { userIdOf } from '../common/principal';
 import { ApiJsonBody, ApiProblems, ApiSignedIn } from '../common/openapi';
 import { ProfileResponse } from './dto/user.response';
 import { UpdateProfileDto } from './dto/update-profile.dto';
-import { ProfileView, UsersService } from './users.service';
+import { UsersService } from './users.service';
 
 @ApiTags('Users')
 @Controller('api/v1/users/me')
@@ -18,7 +18,7 @@ export class UsersController {
   @ApiSignedIn()
   @ApiOkResponse({ type: ProfileResponse })
   @ApiProblems('forbidden')
-  me(@CurrentPrincipal() principal: Principal): Promise<ProfileView> {
+  me(@CurrentPrincipal() principal: Principal): Promise<ProfileResponse> {
     return this.users.getProfile(userIdOf(principal));
   }
 
@@ -32,7 +32,7 @@ export class UsersController {
   @ApiJsonBody(UpdateProfileDto)
   @ApiOkResponse({ type: ProfileResponse })
   @ApiProblems('forbidden')
-  update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<ProfileView> {
+  update(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<ProfileResponse> {
     return this.users.updateProfile(userIdOf(principal), body);
   }
 }

@@ -3,24 +3,13 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
+import { ProfileResponse, UserPageResponse, UserResponse } from './dto/user.response';
 import { USERS_CURSOR, UsersQueryDto } from './dto/users-query.dto';
 import { ProfileCache } from './profile-cache';
 import { FormData, User } from './user.entity';
 import { UsersRepository } from './users.repository';
 
-export interface UserView {
-  id: string;
-  email: string;
-  name: string | null;
-  createdAt: string;
-  lastLoginAt: string | null;
-}
-
-export interface ProfileView extends UserView {
-  lastSubmittedFormData: FormData | null;
-}
-
-export function userView(user: User): UserView {
+export function userView(user: User): UserResponse {
   return {
     id: user.id,
     email: user.email,
@@ -30,7 +19,7 @@ export function userView(user: User): UserView {
   };
 }
 
-export function profileView(user: User): ProfileView {
+export function profileView(user: User): ProfileResponse {
   return { ...userView(user), lastSubmittedFormData: user.lastSubmittedFormData };
 }
 
@@ -42,7 +31,7 @@ export class UsersService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  async listForAdmin(query: UsersQueryDto): Promise<{ items: UserView[]; nextCursor: string | null }> {
+  async listForAdmin(query: UsersQueryDto): Promise<UserPageResponse> {
     const limit = query.limit ?? 50;
     const position = decodeCursor(query.cursor, USERS_CURSOR) as [string, string] | undefined;
     const users = await this.users.page(
@@ -62,14 +51,14 @@ export class UsersService {
     return this.profiles.read(userId, () => this.users.findById(userId));
   }
 
-  async getProfile(userId: string): Promise<ProfileView> {
+  async getProfile(userId: string): Promise<ProfileResponse> {
     return profileView(await this.existing(this.findById(userId)));
   }
 
   async updateProfile(
     userId: string,
     changes: { name?: string | null; lastSubmittedFormData?: FormData | null },
-  ): Promise<ProfileView> {
+  ): Promise<ProfileResponse> {
     const user = await this.existing(this.users.updateProfile(userId, changes, new Date(this.clock.now())));
     await this.profiles.changed(userId);
     return profileView(user);

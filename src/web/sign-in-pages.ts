@@ -9,7 +9,7 @@ import { APP_CONFIG } from '../config/app-config.token';
 import { ClientContext } from '../common/client-context';
 import { asProblemException } from '../common/problem.exception';
 import { hasControlCharacters } from '../common/text';
-import { LoginTicket } from '../otp/otp.service';
+import { LoginTicketResponse } from '../otp/dto/login-ticket.response';
 import { Session } from '../auth/session.entity';
 import { UsersService } from '../users/users.service';
 import { Views } from './views';
@@ -49,7 +49,7 @@ export class SignInPages {
     return this.views.render('login', 'Sign in', { csrf, codeLength: this.config.otp.length, ...messages });
   }
 
-  code(csrf: string, email: string, ticket: LoginTicket, messages: Messages = {}): string {
+  code(csrf: string, email: string, ticket: LoginTicketResponse, messages: Messages = {}): string {
     const ttlMinutes = Math.max(1, Math.round(this.config.otp.ttlSeconds / 60));
     return this.views.render('code', 'Enter your code', { csrf, email, ttlMinutes, ...ticket, ...messages });
   }
