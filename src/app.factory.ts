@@ -19,7 +19,8 @@ import { securityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { setupOpenApi } from './docs/openapi';
 import { Metrics } from './metrics/metrics';
-import { RequestWithId } from './logging/logging.module';
+import { logRequest, RequestLog } from './logging/logging.module';
+import type { IncomingMessage } from 'node:http';
 
 const BODY_LIMIT_BYTES = 16 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,10 +41,9 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.http.trustProxy,
-    genReqId: (request: RequestWithId) => {
+    genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
-      request.requestId = typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
-      return request.requestId;
+      return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors Fastify raises before Nest sees the request (malformed URL, broken HTTP).
@@ -97,6 +97,7 @@ export async function createApp(
   }
 
   const metrics = app.get(Metrics);
+  const requestLog = app.get(RequestLog).logger;
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const labels = {
       method: request.method,
@@ -104,6 +105,7 @@ export async function createApp(
       status: String(reply.statusCode),
     };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    logRequest(requestLog, request, reply.statusCode, reply.elapsedTime);
   });
 
   setupOpenApi(app, config);

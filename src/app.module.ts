@@ -30,7 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, signingKeys),
-        LoggingModule.forRoot(logStream),
+        LoggingModule.forRoot(config, logStream),
         ScheduleModule.forRoot(),
         MetricsModule,
         DatabaseModule,

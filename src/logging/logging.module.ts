@@ -1,66 +1,57 @@
-import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import pino, { SerializedRequest, SerializedResponse } from 'pino';
-import type { Options } from 'pino-http';
+import pino, { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/app-config.token';
 
-/** The raw request carries the id Fastify gave it (X-Request-Id when sane), so every log line of a request names it. */
-export type RequestWithId = IncomingMessage & { requestId?: string };
+/** The pino logger every line goes through: Nest's own (through nestjs-pino) and one per finished request. */
+export abstract class RequestLog {
+  abstract readonly logger: Logger;
+}
 
 /**
- * pino through nestjs-pino: one line per finished request (pino-http) and Nest's own log calls,
- * both JSON lines to `stream` or stdout, pretty in development on stdout. A line written while a
- * request is handled carries that request's `req`.
+ * pino through nestjs-pino, JSON lines to `stream` or stdout, pretty in development on stdout.
+ * nestjs-pino's per-request middleware is not bound (`forRoutes: []`): it keeps each request's
+ * logger in an AsyncLocalStorage, whose promise hooks cost about a tenth of the service's CPU per
+ * request (docs/performance.md). The request line is written by the app's onResponse hook, and a
+ * line about a request names its `requestId`.
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(stream?: Writable): DynamicModule {
+  static forRoot(config: AppConfig, stream?: Writable): DynamicModule {
+    const logger = pino(
+      {
+        level: config.logLevel,
+        // Request lines carry no headers; this holds if one is ever logged.
+        redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+        ...(config.env === 'development' && !stream
+          ? { transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } }
+          : {}),
+      },
+      stream,
+    );
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig) => ({ pinoHttp: requestLogOptions(config, stream) }),
-        }),
-      ],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, forRoutes: [] })],
+      providers: [{ provide: RequestLog, useValue: { logger } }],
+      exports: [RequestLog],
     };
   }
 }
 
-export function requestLogOptions(config: AppConfig, stream?: Writable): Options {
-  const logger = pino(
-    {
-      level: config.logLevel,
-      // The serializers below already leave headers out; this holds if they ever let them in.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-      ...(config.env === 'development' && !stream
-        ? { transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } }
-        : {}),
-    },
-    stream,
-  );
-  return {
-    logger,
-    genReqId: (request) => (request as RequestWithId).requestId ?? randomUUID(),
-    // Method, path and id; never the query (a sign-in link carries its code there) nor headers.
-    serializers: {
-      req: (request: SerializedRequest) => ({ id: request.id, method: request.method, path: pathOf(request.url) }),
-      res: (response: SerializedResponse) => ({ status: response.statusCode }),
-    },
-    customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : 'info'),
-    // pino-http makes up an Error for every 5xx; the real one is logged where it was caught.
-    customErrorObject: (_request, _response, _error, fields: { res: unknown; responseTime: number }) => ({
-      res: fields.res,
-      responseTime: fields.responseTime,
-    }),
+/** One line per finished request: id, method, path (never the query: a sign-in link carries its code), status, time. */
+export function logRequest(
+  logger: Logger,
+  request: { id: string; method: string; url: string },
+  status: number,
+  responseTimeMs: number,
+): void {
+  const query = request.url.indexOf('?');
+  const line = {
+    req: { id: request.id, method: request.method, path: query === -1 ? request.url : request.url.slice(0, query) },
+    res: { status },
+    responseTime: Math.round(responseTimeMs),
   };
-}
-
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  if (status >= 500) logger.error(line, 'request errored');
+  else logger.info(line, 'request completed');
 }

@@ -8,6 +8,7 @@ interface LogLine {
   level: number;
   msg?: string;
   context?: string;
+  requestId?: string;
   req?: { id?: string; method?: string; path?: string };
   res?: { status?: number };
   responseTime?: number;
@@ -84,7 +85,7 @@ describe('log lines (pino through nestjs-pino)', () => {
     expect(response.status).toBe(500);
 
     await waitFor(() => requestLine(requestId));
-    const ofRequest = parsed().filter((line) => line.req?.id === requestId);
+    const ofRequest = parsed().filter((line) => line.req?.id === requestId || line.requestId === requestId);
     expect(ofRequest).toContainEqual(
       expect.objectContaining({
         level: ERROR,
