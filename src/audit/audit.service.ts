@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
+import { DataSource, EntityManager, InsertQueryBuilder, QueryDeepPartialEntity } from 'typeorm';
+import { WriteValue } from '../database/combined-statement';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
@@ -8,15 +9,10 @@ export interface AuditRecord {
   type: AuditEventType;
   client?: ClientContext;
   email?: string | null;
-  userId?: string | null;
+  userId?: WriteValue<string> | null;
   sessionId?: string | null;
   details?: Record<string, unknown>;
 }
-
-export type AuditRow = Pick<
-  AuditEvent,
-  'at' | 'type' | 'userId' | 'email' | 'ip' | 'userAgent' | 'sessionId' | 'requestId' | 'details'
->;
 
 const MAX_SAMPLED_KEYS = 10_000;
 
@@ -46,16 +42,20 @@ export class AuditService {
 
   async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
-    await (manager ?? this.dataSource.manager)
+    await this.insertWrite(records, manager ?? this.dataSource.manager).execute();
+  }
+
+  /** The insert of `record`, not yet run, for a statement that combines it with others. */
+  insertWrite(records: AuditRecord[], manager: EntityManager): InsertQueryBuilder<AuditEvent> {
+    return manager
       .createQueryBuilder()
       .insert()
       .into(AuditEvent)
       .values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[])
-      .updateEntity(false)
-      .execute();
+      .updateEntity(false);
   }
 
-  private rowsOf(records: AuditRecord[]): AuditRow[] {
+  private rowsOf(records: AuditRecord[]) {
     const at = new Date(this.clock.now());
     return records.map((record) => ({
       at,

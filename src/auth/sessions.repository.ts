@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, MoreThan, QueryDeepPartialEntity } from 'typeorm';
+import { DataSource, EntityManager, InsertQueryBuilder, IsNull, MoreThan, QueryDeepPartialEntity } from 'typeorm';
+import { WriteValue } from '../database/combined-statement';
 import { Session } from './session.entity';
 
 @Injectable()
@@ -7,13 +8,19 @@ export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(session: Session, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager
+    await this.insertWrite(session, manager).execute();
+  }
+
+  insertWrite(
+    session: Omit<Session, 'userId'> & { userId: WriteValue<string> },
+    manager: EntityManager,
+  ): InsertQueryBuilder<Session> {
+    return manager
       .createQueryBuilder()
       .insert()
       .into(Session)
       .values(session as QueryDeepPartialEntity<Session>)
-      .updateEntity(false)
-      .execute();
+      .updateEntity(false);
   }
 
   findById(id: string): Promise<Session | null> {

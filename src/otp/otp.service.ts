@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Write, WriteValue } from '../database/combined-statement';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -114,29 +115,24 @@ export class OtpService {
     }
   }
 
-  /**
-   * Marks the login's codes used by the user it signed in, in the sign-in's transaction, with
-   * the event that says so.
-   */
-  async recordVerified(
+  /** The sign-in's write of this module: the login's codes marked used by the user it signed in. */
+  verifiedWrite(login: VerifiedLogin, userId: WriteValue<string>, at: Date, manager: EntityManager): Write {
+    return this.otpTokens.verifiedWrite(login.loginId, userId, at, manager);
+  }
+
+  /** The event a sign-in records for the login it used. */
+  verifiedEvent(
     login: VerifiedLogin,
-    signIn: { userId: string; sessionId: string; at: Date; client: ClientContext },
-    manager: EntityManager,
-  ): Promise<void> {
-    await this.otpTokens.markLoginVerified(login.loginId, signIn.userId, signIn.at, manager);
-    await this.audit.record(
-      [
-        {
-          type: 'otp.verified',
-          email: login.email,
-          userId: signIn.userId,
-          sessionId: signIn.sessionId,
-          client: signIn.client,
-          details: { loginId: login.loginId },
-        },
-      ],
-      manager,
-    );
+    signIn: { userId: WriteValue<string>; sessionId: string; client: ClientContext },
+  ): AuditRecord {
+    return {
+      type: 'otp.verified',
+      email: login.email,
+      userId: signIn.userId,
+      sessionId: signIn.sessionId,
+      client: signIn.client,
+      details: { loginId: login.loginId },
+    };
   }
 
   /** Gives back a login a right code ended, with its codes and attempts, when its sign-in could not be written. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
+import { DataSource, EntityManager, InsertQueryBuilder, QueryDeepPartialEntity } from 'typeorm';
 import { FormData, User } from './user.entity';
 
 @Injectable()
@@ -9,7 +9,13 @@ export class UsersRepository {
 
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one. */
   async upsertSignIn(email: string, at: Date, manager: EntityManager = this.dataSource.manager): Promise<User> {
-    await manager
+    await this.signInWrite(email, at, manager).execute();
+    return manager.findOneByOrFail(User, { email });
+  }
+
+  /** The write of `upsertSignIn`, not yet run. */
+  signInWrite(email: string, at: Date, manager: EntityManager): InsertQueryBuilder<User> {
+    return manager
       .createQueryBuilder()
       .insert()
       .into(User)
@@ -23,9 +29,7 @@ export class UsersRepository {
         lastLoginAt: at,
       })
       .orUpdate(['last_login_at', 'updated_at'], ['email'])
-      .updateEntity(false)
-      .execute();
-    return manager.findOneByOrFail(User, { email });
+      .updateEntity(false);
   }
 
   /** Newest first; keyset on (created_at, id). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, InsertQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
@@ -67,6 +67,11 @@ export class UsersService {
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one, in the sign-in's transaction. */
   recordSignIn(email: string, at: Date, manager: EntityManager): Promise<User> {
     return this.users.upsertSignIn(email, at, manager);
+  }
+
+  /** The write of `recordSignIn`, not yet run, for a statement that combines it with others. */
+  signInWrite(email: string, at: Date, manager: EntityManager): InsertQueryBuilder<User> {
+    return this.users.signInWrite(email, at, manager);
   }
 
   /** After a sign-in at `at` stamped the user's row; a user it created is in no cache yet. */
