@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral, QueryBuilder } from 'typeorm';
 
 /** A write built by the module that owns its table, not yet run. */
@@ -41,7 +43,12 @@ export async function runCombined(
   const text = answer
     ? `WITH ${ctes.join(', ')} SELECT * FROM ${answer}`
     : `WITH ${ctes.slice(0, -1).join(', ')} ${statements[statements.length - 1]}`;
-  return manager.query<Record<string, unknown>[]>(text, parameters);
+  if (manager.queryRunner) return manager.query<Record<string, unknown>[]>(text, parameters);
+  // Outside a transaction, the statement goes to the driver's pg pool (PostgresDriver.master) as a
+  // named prepared statement: PostgreSQL parses and plans each shape once per connection.
+  const pool = (manager.connection.driver as unknown as { master: Pool }).master;
+  const name = `combined_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+  return (await pool.query<Record<string, unknown>>({ name, text, values: parameters })).rows;
 }
 
 /** An entity from a RETURNING row, through the entity's own column mapping. */

@@ -58,8 +58,8 @@ export class OtpTokensRepository {
     manager: EntityManager,
   ): UpdateQueryBuilder<OtpToken> {
     return manager
-      .createQueryBuilder()
-      .update(OtpToken)
+      .createQueryBuilder(OtpToken, 'token')
+      .update()
       .set({ userId, consumedAt: at })
       .where({ loginId, consumedAt: IsNull() })
       .updateEntity(false);
