@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, InsertQueryBuilder, QueryDeepPartialEntity } from 'typeorm';
-import { WriteValue } from '../database/combined-statement';
+import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
@@ -9,7 +8,7 @@ export interface AuditRecord {
   type: AuditEventType;
   client?: ClientContext;
   email?: string | null;
-  userId?: WriteValue<string> | null;
+  userId?: string | null;
   sessionId?: string | null;
   details?: Record<string, unknown>;
 }
@@ -42,20 +41,17 @@ export class AuditService {
 
   async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
-    await this.insertWrite(records, manager ?? this.dataSource.manager).execute();
-  }
-
-  /** The insert of `record`, not yet run, for a statement that combines it with others. */
-  insertWrite(records: AuditRecord[], manager: EntityManager): InsertQueryBuilder<AuditEvent> {
-    return manager
+    await (manager ?? this.dataSource.manager)
       .createQueryBuilder()
       .insert()
       .into(AuditEvent)
       .values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[])
-      .updateEntity(false);
+      .updateEntity(false)
+      .execute();
   }
 
-  private rowsOf(records: AuditRecord[]) {
+  /** The rows `record` inserts, for a statement that writes them together with what they describe. */
+  rowsOf(records: AuditRecord[]) {
     const at = new Date(this.clock.now());
     return records.map((record) => ({
       at,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, InsertQueryBuilder, IsNull, MoreThan, QueryDeepPartialEntity } from 'typeorm';
-import { WriteValue } from '../database/combined-statement';
+import { DataSource, EntityManager, IsNull, MoreThan, QueryDeepPartialEntity } from 'typeorm';
 import { Session } from './session.entity';
 
 @Injectable()
@@ -8,19 +7,13 @@ export class SessionsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async insert(session: Session, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await this.insertWrite(session, manager).execute();
-  }
-
-  insertWrite(
-    session: Omit<Session, 'userId'> & { userId: WriteValue<string> },
-    manager: EntityManager,
-  ): InsertQueryBuilder<Session> {
-    return manager
+    await manager
       .createQueryBuilder()
       .insert()
       .into(Session)
       .values(session as QueryDeepPartialEntity<Session>)
-      .updateEntity(false);
+      .updateEntity(false)
+      .execute();
   }
 
   findById(id: string): Promise<Session | null> {

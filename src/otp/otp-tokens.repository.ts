@@ -1,68 +1,100 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, LessThan, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
-import { combinesWrites, runCombined, Write, WriteValue } from '../database/combined-statement';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { combinesWrites, PreparedStatement } from '../database/combined-statement';
+import { RowMapping } from '../database/row-mapping';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { OtpToken } from './otp-token.entity';
+
+interface CodeStatements {
+  codes: RowMapping<OtpToken>;
+  events: RowMapping<AuditEvent>;
+  issued: PreparedStatement;
+  withdrawn: PreparedStatement;
+}
 
 /** The `otp_tokens` table: the record of every mailed code, written together with its audit events. */
 @Injectable()
 export class OtpTokensRepository {
+  private readonly prepared = new Map<number, CodeStatements>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
   ) {}
 
   /** The code's record and its events, all or nothing. */
-  recordIssued(token: OtpToken, events: AuditRecord[]): Promise<void> {
-    return this.writeWithEvents(
-      (manager) =>
-        manager
+  async recordIssued(token: OtpToken, events: AuditRecord[]): Promise<void> {
+    if (!combinesWrites(this.dataSource)) {
+      await this.dataSource.transaction(async (manager) => {
+        await manager
           .createQueryBuilder()
           .insert()
           .into(OtpToken)
           .values(token as QueryDeepPartialEntity<OtpToken>)
-          .updateEntity(false),
-      events,
-    );
+          .updateEntity(false)
+          .execute();
+        await this.audit.record(events, manager);
+      });
+      return;
+    }
+    const { issued, codes } = this.statements(events.length);
+    await issued.run(this.dataSource, [...codes.values(token), ...this.eventValues(events)]);
   }
 
   /** Removes the record of a code that could not be mailed, with the events that say so. */
-  recordWithdrawn(id: string, events: AuditRecord[]): Promise<void> {
-    return this.writeWithEvents(
-      (manager) => manager.createQueryBuilder().delete().from(OtpToken).where({ id }),
-      events,
-    );
-  }
-
-  /** One statement on PostgreSQL (a third of the round trips of a transaction), a transaction elsewhere. */
-  private async writeWithEvents(write: (manager: EntityManager) => Write, events: AuditRecord[]): Promise<void> {
-    if (combinesWrites(this.dataSource)) {
-      const manager = this.dataSource.manager;
-      await runCombined(manager, [
-        { name: 'code', write: write(manager) },
-        { name: 'events', write: this.audit.insertWrite(events, manager) },
-      ]);
+  async recordWithdrawn(id: string, events: AuditRecord[]): Promise<void> {
+    if (!combinesWrites(this.dataSource)) {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.delete(OtpToken, id);
+        await this.audit.record(events, manager);
+      });
       return;
     }
-    await this.dataSource.transaction(async (manager) => {
-      await write(manager).execute();
-      await this.audit.record(events, manager);
-    });
+    await this.statements(events.length).withdrawn.run(this.dataSource, [id, ...this.eventValues(events)]);
   }
 
-  /** Links every code of a verified login to its user and marks them used: a write of the sign-in, not yet run. */
-  verifiedWrite(
-    loginId: string,
-    userId: WriteValue<string>,
-    at: Date,
-    manager: EntityManager,
-  ): UpdateQueryBuilder<OtpToken> {
+  /** Links every code of a verified login to its user and marks them used, in the sign-in's transaction. */
+  verifiedWrite(loginId: string, userId: string, at: Date, manager: EntityManager): UpdateQueryBuilder<OtpToken> {
     return manager
       .createQueryBuilder(OtpToken, 'token')
       .update()
       .set({ userId, consumedAt: at })
       .where({ loginId, consumedAt: IsNull() })
       .updateEntity(false);
+  }
+
+  /**
+   * PostgreSQL writes a code's record, or its withdrawal, with its events as one prepared
+   * statement written from the entities' mappings: one round trip instead of four.
+   */
+  private statements(eventCount: number): CodeStatements {
+    let statements = this.prepared.get(eventCount);
+    if (!statements) {
+      const codes = new RowMapping(this.dataSource, OtpToken);
+      const events = new RowMapping(this.dataSource, AuditEvent);
+      const insertEvents = (first: number) =>
+        `INSERT INTO ${events.table} ${events.columnList} VALUES ${Array.from({ length: eventCount }, (_, i) =>
+          events.placeholders(first + i * events.parameterCount()),
+        ).join(', ')}`;
+      statements = {
+        codes,
+        events,
+        issued: new PreparedStatement(
+          `WITH code AS (INSERT INTO ${codes.table} ${codes.columnList} VALUES ${codes.placeholders(1)}) ${insertEvents(1 + codes.parameterCount())}`,
+        ),
+        withdrawn: new PreparedStatement(
+          `WITH code AS (DELETE FROM ${codes.table} WHERE ${codes.column('id')} = $1) ${insertEvents(2)}`,
+        ),
+      };
+      this.prepared.set(eventCount, statements);
+    }
+    return statements;
+  }
+
+  private eventValues(events: AuditRecord[]): unknown[] {
+    const mapping = this.statements(events.length).events;
+    return this.audit.rowsOf(events).flatMap((row) => mapping.values(row));
   }
 
   /** Deletes up to `batch` codes that expired before `before`; returns how many. */

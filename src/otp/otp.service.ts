@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Write, WriteValue } from '../database/combined-statement';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -116,14 +115,14 @@ export class OtpService {
   }
 
   /** The sign-in's write of this module: the login's codes marked used by the user it signed in. */
-  verifiedWrite(login: VerifiedLogin, userId: WriteValue<string>, at: Date, manager: EntityManager): Write {
+  verifiedWrite(login: VerifiedLogin, userId: string, at: Date, manager: EntityManager) {
     return this.otpTokens.verifiedWrite(login.loginId, userId, at, manager);
   }
 
   /** The event a sign-in records for the login it used. */
   verifiedEvent(
     login: VerifiedLogin,
-    signIn: { userId: WriteValue<string>; sessionId: string; client: ClientContext },
+    signIn: { userId: string | null; sessionId: string; client: ClientContext },
   ): AuditRecord {
     return {
       type: 'otp.verified',

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, InsertQueryBuilder, QueryDeepPartialEntity } from 'typeorm';
+import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { FormData, User } from './user.entity';
+
+/** The row a first sign-in creates. */
+export function newSignIn(email: string, at: Date): User {
+  return {
+    id: randomUUID(),
+    email,
+    name: null,
+    lastSubmittedFormData: null,
+    createdAt: at,
+    updatedAt: at,
+    lastLoginAt: at,
+  };
+}
 
 @Injectable()
 export class UsersRepository {
@@ -9,27 +22,15 @@ export class UsersRepository {
 
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one. */
   async upsertSignIn(email: string, at: Date, manager: EntityManager = this.dataSource.manager): Promise<User> {
-    await this.signInWrite(email, at, manager).execute();
-    return manager.findOneByOrFail(User, { email });
-  }
-
-  /** The write of `upsertSignIn`, not yet run. */
-  signInWrite(email: string, at: Date, manager: EntityManager): InsertQueryBuilder<User> {
-    return manager
+    await manager
       .createQueryBuilder()
       .insert()
       .into(User)
-      .values({
-        id: randomUUID(),
-        email,
-        name: null,
-        lastSubmittedFormData: null,
-        createdAt: at,
-        updatedAt: at,
-        lastLoginAt: at,
-      })
+      .values(newSignIn(email, at) as QueryDeepPartialEntity<User>)
       .orUpdate(['last_login_at', 'updated_at'], ['email'])
-      .updateEntity(false);
+      .updateEntity(false)
+      .execute();
+    return manager.findOneByOrFail(User, { email });
   }
 
   /** Newest first; keyset on (created_at, id). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager, InsertQueryBuilder } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { decodeCursor, encodeCursor } from '../common/query';
@@ -7,7 +7,7 @@ import { ProfileResponse, UserPageResponse, UserResponse } from './dto/user.resp
 import { USERS_CURSOR, UsersQueryDto } from './dto/users-query.dto';
 import { ProfileCache } from './profile-cache';
 import { FormData, User } from './user.entity';
-import { UsersRepository } from './users.repository';
+import { newSignIn, UsersRepository } from './users.repository';
 
 export function userView(user: User): UserResponse {
   return {
@@ -69,9 +69,9 @@ export class UsersService {
     return this.users.upsertSignIn(email, at, manager);
   }
 
-  /** The write of `recordSignIn`, not yet run, for a statement that combines it with others. */
-  signInWrite(email: string, at: Date, manager: EntityManager): InsertQueryBuilder<User> {
-    return this.users.signInWrite(email, at, manager);
+  /** The row a first sign-in at `at` creates (an existing user keeps all but its sign-in times). */
+  newSignIn(email: string, at: Date): User {
+    return newSignIn(email, at);
   }
 
   /** After a sign-in at `at` stamped the user's row; a user it created is in no cache yet. */
