@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ClientContext } from '../common/client-context';
+import { onPostgres, PreparedStatement } from '../database/prepared-statement';
+import { RowMapping } from '../database/row-mapping';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 
 export interface AuditRecord {
@@ -24,6 +26,7 @@ export class AuditService {
   ) {}
 
   private readonly lastSampled = new Map<string, number>();
+  private readonly inserts = new Map<number, { statement: PreparedStatement; events: RowMapping<AuditEvent> }>();
 
   /**
    * Records the event unless one with the same key was recorded within the window: how refusals
@@ -41,6 +44,14 @@ export class AuditService {
 
   async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
+    if (!manager && onPostgres(this.dataSource)) {
+      const { statement, events } = this.insertOf(records.length);
+      await statement.run(
+        this.dataSource,
+        this.rowsOf(records).flatMap((row) => events.values(row)),
+      );
+      return;
+    }
     await (manager ?? this.dataSource.manager)
       .createQueryBuilder()
       .insert()
@@ -48,6 +59,21 @@ export class AuditService {
       .values(this.rowsOf(records) as QueryDeepPartialEntity<AuditEvent>[])
       .updateEntity(false)
       .execute();
+  }
+
+  /** Outside a transaction, PostgreSQL takes the events as one prepared statement per number of events. */
+  private insertOf(count: number): { statement: PreparedStatement; events: RowMapping<AuditEvent> } {
+    let insert = this.inserts.get(count);
+    if (!insert) {
+      const events = new RowMapping(this.dataSource, AuditEvent);
+      const rows = Array.from({ length: count }, (_, i) => events.placeholders(1 + i * events.parameterCount()));
+      insert = {
+        events,
+        statement: new PreparedStatement(`INSERT INTO ${events.table} ${events.columnList} VALUES ${rows.join(', ')}`),
+      };
+      this.inserts.set(count, insert);
+    }
+    return insert;
   }
 
   /** The rows `record` inserts, for a statement that writes them together with what they describe. */

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/client-context';
-import { combinesWrites, entityFromRow, PreparedStatement } from '../database/combined-statement';
+import { onPostgres, entityFromRow, PreparedStatement } from '../database/prepared-statement';
 import { RowMapping } from '../database/row-mapping';
 import { OtpToken } from '../otp/otp-token.entity';
 import { OtpService, VerifiedLogin } from '../otp/otp.service';
@@ -58,7 +58,7 @@ export class SignInRepository {
         details: { method: 'otp' },
       },
     ];
-    if (combinesWrites(this.dataSource)) {
+    if (onPostgres(this.dataSource)) {
       const statement = this.combined();
       const [row] = await statement.text.run<Record<string, unknown>>(this.dataSource, [
         ...statement.users.values(this.users.newSignIn(login.email, at)),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, LessThan, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { combinesWrites, PreparedStatement } from '../database/combined-statement';
+import { onPostgres, PreparedStatement } from '../database/prepared-statement';
 import { RowMapping } from '../database/row-mapping';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { OtpToken } from './otp-token.entity';
@@ -25,7 +25,7 @@ export class OtpTokensRepository {
 
   /** The code's record and its events, all or nothing. */
   async recordIssued(token: OtpToken, events: AuditRecord[]): Promise<void> {
-    if (!combinesWrites(this.dataSource)) {
+    if (!onPostgres(this.dataSource)) {
       await this.dataSource.transaction(async (manager) => {
         await manager
           .createQueryBuilder()
@@ -44,7 +44,7 @@ export class OtpTokensRepository {
 
   /** Removes the record of a code that could not be mailed, with the events that say so. */
   async recordWithdrawn(id: string, events: AuditRecord[]): Promise<void> {
-    if (!combinesWrites(this.dataSource)) {
+    if (!onPostgres(this.dataSource)) {
       await this.dataSource.transaction(async (manager) => {
         await manager.delete(OtpToken, id);
         await this.audit.record(events, manager);

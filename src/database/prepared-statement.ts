@@ -3,10 +3,10 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
- * Whether several writes may go as one statement: PostgreSQL runs data-modifying CTEs as one
- * atomic statement, one round trip instead of a transaction of several.
+ * Whether hot writes go as prepared statements: PostgreSQL runs data-modifying CTEs as one atomic
+ * statement (one round trip instead of a transaction of several), and plans a named one once.
  */
-export function combinesWrites(dataSource: DataSource): boolean {
+export function onPostgres(dataSource: DataSource): boolean {
   return dataSource.options.type === 'postgres';
 }
 
