@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, QueryDeepPartialEntity } from 'typeorm';
+import { entityFromRow, onPostgres, PreparedStatement } from '../database/prepared-statement';
+import { RowMapping } from '../database/row-mapping';
 import { FormData, User } from './user.entity';
 
 /** The row a first sign-in creates. */
@@ -18,6 +20,8 @@ export function newSignIn(email: string, at: Date): User {
 
 @Injectable()
 export class UsersRepository {
+  private byId?: PreparedStatement;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one. */
@@ -57,8 +61,15 @@ export class UsersRepository {
     return query.getMany();
   }
 
-  findById(id: string): Promise<User | null> {
-    return this.dataSource.manager.findOneBy(User, { id });
+  /** Every profile read the cache misses comes here: a prepared statement on PostgreSQL. */
+  async findById(id: string): Promise<User | null> {
+    if (!onPostgres(this.dataSource)) return this.dataSource.manager.findOneBy(User, { id });
+    if (!this.byId) {
+      const users = new RowMapping(this.dataSource, User);
+      this.byId = new PreparedStatement(`SELECT * FROM ${users.table} WHERE ${users.column('id')} = $1`);
+    }
+    const [row] = await this.byId.run<Record<string, unknown>>(this.dataSource, [id]);
+    return row ? entityFromRow(this.dataSource.manager, User, row) : null;
   }
 
   async updateProfile(
