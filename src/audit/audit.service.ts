@@ -6,6 +6,9 @@ import { onPostgres, PreparedStatement } from '../database/prepared-statement';
 import { RowMapping } from '../database/row-mapping';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 
+/** Columns whose value a statement gives as SQL, e.g. a user id from an earlier CTE. */
+export type ColumnsAsSql = Partial<Record<'userId' | 'sessionId', string>>;
+
 export interface AuditRecord {
   type: AuditEventType;
   client?: ClientContext;
@@ -26,7 +29,9 @@ export class AuditService {
   ) {}
 
   private readonly lastSampled = new Map<string, number>();
-  private readonly inserts = new Map<number, { statement: PreparedStatement; events: RowMapping<AuditEvent> }>();
+  /** Outside a transaction, PostgreSQL takes the events as one prepared statement per number of events. */
+  private readonly inserts = new Map<number, PreparedStatement>();
+  private events?: RowMapping<AuditEvent>;
 
   /**
    * Records the event unless one with the same key was recorded within the window: how refusals
@@ -45,11 +50,13 @@ export class AuditService {
   async record(records: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (records.length === 0) return;
     if (!manager && onPostgres(this.dataSource)) {
-      const { statement, events } = this.insertOf(records.length);
-      await statement.run(
-        this.dataSource,
-        this.rowsOf(records).flatMap((row) => events.values(row)),
-      );
+      let statement = this.inserts.get(records.length);
+      if (!statement)
+        this.inserts.set(
+          records.length,
+          (statement = new PreparedStatement(this.eventsInsert(records.length, 1).text)),
+        );
+      await statement.run(this.dataSource, this.eventValues(records));
       return;
     }
     await (manager ?? this.dataSource.manager)
@@ -61,23 +68,30 @@ export class AuditService {
       .execute();
   }
 
-  /** Outside a transaction, PostgreSQL takes the events as one prepared statement per number of events. */
-  private insertOf(count: number): { statement: PreparedStatement; events: RowMapping<AuditEvent> } {
-    let insert = this.inserts.get(count);
-    if (!insert) {
-      const events = new RowMapping(this.dataSource, AuditEvent);
-      const rows = Array.from({ length: count }, (_, i) => events.placeholders(1 + i * events.parameterCount()));
-      insert = {
-        events,
-        statement: new PreparedStatement(`INSERT INTO ${events.table} ${events.columnList} VALUES ${rows.join(', ')}`),
-      };
-      this.inserts.set(count, insert);
-    }
-    return insert;
+  /**
+   * For a statement that writes events together with what they describe: the INSERT of `count`
+   * events with parameters from `first` on, the columns in `sql` given as SQL instead.
+   */
+  eventsInsert(count: number, first: number, sql: ColumnsAsSql = {}): { text: string; parameterCount: number } {
+    const events = this.mapping();
+    const perRow = events.parameterCount(sql);
+    const rows = Array.from({ length: count }, (_, i) => events.placeholders(first + i * perRow, sql));
+    return {
+      text: `INSERT INTO ${events.table} ${events.columnList} VALUES ${rows.join(', ')}`,
+      parameterCount: count * perRow,
+    };
   }
 
-  /** The rows `record` inserts, for a statement that writes them together with what they describe. */
-  rowsOf(records: AuditRecord[]) {
+  /** The parameters of `eventsInsert` for these events. */
+  eventValues(records: AuditRecord[], sql: ColumnsAsSql = {}): unknown[] {
+    return this.rowsOf(records).flatMap((row) => this.mapping().values(row, sql));
+  }
+
+  private mapping(): RowMapping<AuditEvent> {
+    return (this.events ??= new RowMapping(this.dataSource, AuditEvent));
+  }
+
+  private rowsOf(records: AuditRecord[]) {
     const at = new Date(this.clock.now());
     return records.map((record) => ({
       at,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditEvent } from '../audit/audit-event.entity';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { ClientContext } from '../common/client-context';
 import { onPostgres, entityFromRow, PreparedStatement } from '../database/prepared-statement';
@@ -34,7 +33,6 @@ export class SignInRepository {
     text: PreparedStatement;
     users: RowMapping<User>;
     sessions: RowMapping<Session>;
-    events: RowMapping<AuditEvent>;
   };
 
   constructor(
@@ -63,7 +61,7 @@ export class SignInRepository {
       const [row] = await statement.text.run<Record<string, unknown>>(this.dataSource, [
         ...statement.users.values(this.users.newSignIn(login.email, at)),
         ...statement.sessions.values(session, BY_SIGNED_IN_USER),
-        ...this.audit.rowsOf(events(null)).flatMap((event) => statement.events.values(event, BY_SIGNED_IN_USER)),
+        ...this.audit.eventValues(events(null), BY_SIGNED_IN_USER),
         at,
         login.loginId,
       ]);
@@ -85,14 +83,12 @@ export class SignInRepository {
     const users = new RowMapping(this.dataSource, User);
     const sessions = new RowMapping(this.dataSource, Session);
     const codes = new RowMapping(this.dataSource, OtpToken);
-    const events = new RowMapping(this.dataSource, AuditEvent);
     let next = 1;
     const take = (placeholders: string, count: number) => ((next += count), placeholders);
     const user = take(users.placeholders(next), users.parameterCount());
     const newSession = take(sessions.placeholders(next, BY_SIGNED_IN_USER), sessions.parameterCount(BY_SIGNED_IN_USER));
-    const eventRows = [0, 1].map(() =>
-      take(events.placeholders(next, BY_SIGNED_IN_USER), events.parameterCount(BY_SIGNED_IN_USER)),
-    );
+    const insertEvents = this.audit.eventsInsert(2, next, BY_SIGNED_IN_USER);
+    next += insertEvents.parameterCount;
     const [at, loginId] = [`$${next}`, `$${next + 1}`];
     const lastLoginAt = users.column('lastLoginAt');
     const updatedAt = users.column('updatedAt');
@@ -107,11 +103,11 @@ export class SignInRepository {
         UPDATE ${codes.table} SET ${codes.column('userId')} = ${BY_SIGNED_IN_USER.userId}, ${codes.column('consumedAt')} = ${at}
         WHERE ${codes.column('loginId')} = ${loginId} AND ${codes.column('consumedAt')} IS NULL
       ), events AS (
-        INSERT INTO ${events.table} ${events.columnList} VALUES ${eventRows.join(', ')}
+        ${insertEvents.text}
       )
       SELECT * FROM signed_in`,
     );
-    this.statement = { text, users, sessions, events };
+    this.statement = { text, users, sessions };
     return this.statement;
   }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull, LessThan, QueryDeepPartialEntity, UpdateQueryBuilder } from 'typeorm';
-import { AuditEvent } from '../audit/audit-event.entity';
 import { onPostgres, PreparedStatement } from '../database/prepared-statement';
 import { RowMapping } from '../database/row-mapping';
 import { AuditRecord, AuditService } from '../audit/audit.service';
@@ -8,7 +7,6 @@ import { OtpToken } from './otp-token.entity';
 
 interface CodeStatements {
   codes: RowMapping<OtpToken>;
-  events: RowMapping<AuditEvent>;
   issued: PreparedStatement;
   withdrawn: PreparedStatement;
 }
@@ -39,7 +37,7 @@ export class OtpTokensRepository {
       return;
     }
     const { issued, codes } = this.statements(events.length);
-    await issued.run(this.dataSource, [...codes.values(token), ...this.eventValues(events)]);
+    await issued.run(this.dataSource, [...codes.values(token), ...this.audit.eventValues(events)]);
   }
 
   /** Removes the record of a code that could not be mailed, with the events that say so. */
@@ -51,7 +49,7 @@ export class OtpTokensRepository {
       });
       return;
     }
-    await this.statements(events.length).withdrawn.run(this.dataSource, [id, ...this.eventValues(events)]);
+    await this.statements(events.length).withdrawn.run(this.dataSource, [id, ...this.audit.eventValues(events)]);
   }
 
   /** Links every code of a verified login to its user and marks them used, in the sign-in's transaction. */
@@ -72,14 +70,9 @@ export class OtpTokensRepository {
     let statements = this.prepared.get(eventCount);
     if (!statements) {
       const codes = new RowMapping(this.dataSource, OtpToken);
-      const events = new RowMapping(this.dataSource, AuditEvent);
-      const insertEvents = (first: number) =>
-        `INSERT INTO ${events.table} ${events.columnList} VALUES ${Array.from({ length: eventCount }, (_, i) =>
-          events.placeholders(first + i * events.parameterCount()),
-        ).join(', ')}`;
+      const insertEvents = (first: number) => this.audit.eventsInsert(eventCount, first).text;
       statements = {
         codes,
-        events,
         issued: new PreparedStatement(
           `WITH code AS (INSERT INTO ${codes.table} ${codes.columnList} VALUES ${codes.placeholders(1)}) ${insertEvents(1 + codes.parameterCount())}`,
         ),
@@ -90,11 +83,6 @@ export class OtpTokensRepository {
       this.prepared.set(eventCount, statements);
     }
     return statements;
-  }
-
-  private eventValues(events: AuditRecord[]): unknown[] {
-    const mapping = this.statements(events.length).events;
-    return this.audit.rowsOf(events).flatMap((row) => mapping.values(row));
   }
 
   /** Deletes up to `batch` codes that expired before `before`; returns how many. */
