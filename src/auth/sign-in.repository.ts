@@ -24,8 +24,8 @@ const BY_SIGNED_IN_USER = { userId: '(SELECT id FROM signed_in)' };
  * What a sign-in writes, all or nothing: the user created or stamped, the session, the login's
  * codes marked used, and their audit events. Other engines run the owners' writes in a
  * transaction. PostgreSQL runs them as one prepared statement written from the owners' entity
- * mappings: one round trip instead of six, and no query building per sign-in (together about a
- * third of a verification's CPU, docs/performance.md).
+ * mappings: one round trip instead of six, and no query building per sign-in (together more
+ * than half of a verification's CPU: docs/architecture/0002-prepared-statements-on-postgresql.md).
  */
 @Injectable()
 export class SignInRepository {
