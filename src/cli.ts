@@ -40,7 +40,7 @@ function parseCommand(argv: string[]): Command | 'help' {
     case 'audit': {
       if (rest[0] !== 'verify' || rest.length > 1) throw new UsageError('audit takes one subcommand: verify');
       return async (app) => {
-        const result = await app.get(AuditVerifyCommand).run();
+        const result = await app.get(AuditVerifyCommand).run((line) => process.stderr.write(`${line}\n`));
         print(result.message);
         return result.ok ? 0 : 1;
       };

@@ -18,7 +18,7 @@ export class CoreModule {
         { provide: Clock, useClass: SystemClock },
         {
           provide: Secrets,
-          useFactory: (appConfig: AppConfig) => new Secrets(appConfig.secretKey),
+          useFactory: (appConfig: AppConfig) => new Secrets(appConfig.secretKey, appConfig.previousSecretKeys),
           inject: [APP_CONFIG],
         },
         { provide: SigningKeys, useValue: signingKeys },

@@ -1,9 +1,9 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * A sealed reference into the chain. `start`: where the chain begins after retention pruned its
- * beginning (the last pruned event). `head`: the newest sealed event, so that deleting the
- * newest events is noticed too.
+ * A sealed reference into the chain, only ever inserted. `round`: the last round retention
+ * pruned, where verification starts. `start` and `head` belong to the events sealed one by one
+ * before rounds: the last pruned one, and the newest.
  */
 @Entity('audit_anchors')
 export class AuditAnchor {
@@ -11,7 +11,7 @@ export class AuditAnchor {
   id: number;
 
   @Column({ type: 'varchar', length: 8 })
-  kind: 'start' | 'head';
+  kind: 'round' | 'start' | 'head';
 
   @Column({ name: 'chain_index', type: 'bigint' })
   chainIndex: string;
@@ -24,4 +24,8 @@ export class AuditAnchor {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** Which SECRET_KEY sealed it; null before key ids were recorded. */
+  @Column({ name: 'key_id', type: 'varchar', length: 16, nullable: true })
+  keyId: string | null;
 }

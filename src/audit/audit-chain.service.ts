@@ -1,31 +1,42 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { Secrets } from '../common/secrets';
 import { JobLock } from '../store/job-lock';
-import { GENESIS_SEAL, sealAnchor, sealEvent } from './audit-chain';
+import {
+  canonicalEvent,
+  fingerprint,
+  formatRanges,
+  GENESIS_SEAL,
+  nextWaiting,
+  parseRanges,
+  roundMac,
+  sealAnchor,
+  WaitingRange,
+} from './audit-chain';
+import { AuditSeal } from './audit-seal.entity';
 import { AuditRepository } from './audit.repository';
 
 const SEAL_EVERY_MS = 1000;
 const SEAL_BATCH = 1000;
-const VERIFY_BATCH = 5000;
-const PRUNE_BATCH = 1000;
-/** An event this old and still unsealed did not come through the service. */
-const UNSEALED_SUSPICIOUS_AFTER_MS = 5 * 60_000;
+const PRUNE_ROUNDS = 100;
+const PRUNE_LEGACY_BATCH = 1000;
 
-export interface ChainReport {
-  ok: boolean;
-  checked: number;
-  firstIndex: string | null;
-  lastIndex: string | null;
-  problem?: string;
+/** Where the next round continues: the last round's MAC, horizon and waiting ids. */
+interface ChainState {
+  round: bigint;
+  mac: string;
+  horizon: number;
+  waiting: WaitingRange[];
 }
 
 /**
- * Makes the audit trail tamper-evident. Requests only insert events; every second one instance
- * (whoever holds the lock) seals the events committed since, in order: each seal is an HMAC over
- * the event and the previous seal. Editing, deleting or inserting a row breaks the chain there.
+ * Makes the audit trail tamper-evident without changing an event. Requests only insert events;
+ * every second one instance (whoever holds the lock) inserts a round: the events committed since
+ * the last one, with an HMAC over them and the previous round's. The round's primary key refuses
+ * a second sealer of the same round. Ids are drawn before commit, so an event may become visible
+ * after a higher id was sealed: the round records the ids it is still waiting for, and a later
+ * round seals them.
  */
 @Injectable()
 export class AuditChainService implements BeforeApplicationShutdown {
@@ -34,7 +45,6 @@ export class AuditChainService implements BeforeApplicationShutdown {
   private stopping = false;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly events: AuditRepository,
     private readonly secrets: Secrets,
     private readonly lock: JobLock,
@@ -63,116 +73,109 @@ export class AuditChainService implements BeforeApplicationShutdown {
   async sealPending(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sealed = await this.lock.runExclusive('audit-sealer', 30_000, () => this.sealBatch());
+      const sealed = await this.lock.runExclusive('audit-sealer', 30_000, () => this.sealRound());
       if (!sealed) return total;
       total += sealed;
     }
   }
 
-  private sealBatch(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const pending = await this.events.unsealed(manager, SEAL_BATCH);
-      if (pending.length === 0) return 0;
-      const last = await this.events.lastSealed(manager);
-      const anchor = last ? null : await this.events.latestAnchor('start', manager);
-      let previousSeal = last?.seal ?? anchor?.seal ?? GENESIS_SEAL;
-      let index = BigInt(last?.chainIndex ?? anchor?.chainIndex ?? 0) + 1n;
-      for (const event of pending) {
-        event.chainIndex = (index++).toString();
-        event.seal = sealEvent(this.secrets, previousSeal, event);
-        previousSeal = event.seal;
-      }
-      await this.events.seal(manager, pending);
-      const head = {
-        kind: 'head' as const,
-        chainIndex: (index - 1n).toString(),
-        seal: previousSeal,
-        createdAt: new Date(this.clock.now()),
-      };
-      await this.events.moveHead(manager, { ...head, anchorSeal: sealAnchor(this.secrets, head) });
-      return pending.length;
+  private async sealRound(): Promise<number> {
+    const state = await this.chainState();
+    const events = await this.events.sealCandidates(
+      state.horizon,
+      state.waiting.map(([from, to]) => [from, to]),
+      SEAL_BATCH,
+    );
+    if (events.length === 0) return 0;
+    const now = this.clock.now();
+    const ids = events.map((event) => Number(event.id));
+    const { horizon, waiting } = nextWaiting(state.horizon, state.waiting, ids, now);
+    const round: Omit<AuditSeal, 'mac' | 'fingerprints'> = {
+      round: (state.round + 1n).toString(),
+      sealedAt: new Date(now),
+      keyId: this.secrets.auditKeyId,
+      events: formatRanges(ids),
+      eventCount: ids.length,
+      horizon: String(horizon),
+      waiting: JSON.stringify(waiting),
+    };
+    const canonical = events.map((event) => canonicalEvent(event));
+    await this.events.insertRound({
+      ...round,
+      mac: roundMac(this.secrets, state.mac, round, canonical)!,
+      fingerprints: canonical.map(fingerprint).join(''),
     });
+    return events.length;
   }
 
-  /** Walks the whole chain from its anchor and names the first broken link. */
-  async verify(): Promise<ChainReport> {
-    const [anchor, head] = await Promise.all([this.events.latestAnchor('start'), this.events.latestAnchor('head')]);
-    for (const checkpoint of [anchor, head]) {
-      if (checkpoint && checkpoint.anchorSeal !== sealAnchor(this.secrets, checkpoint)) {
-        return {
-          ok: false,
-          checked: 0,
-          firstIndex: null,
-          lastIndex: null,
-          problem: `the ${checkpoint.kind} checkpoint at chain index ${checkpoint.chainIndex} was altered`,
-        };
-      }
-    }
-    let previousSeal = anchor?.seal ?? GENESIS_SEAL;
-    let expected = BigInt(anchor?.chainIndex ?? 0) + 1n;
-    const firstIndex = expected.toString();
-    let checked = 0;
-    for (;;) {
-      const batch = await this.events.chainFrom(expected, VERIFY_BATCH);
-      for (const event of batch) {
-        const report = (problem: string): ChainReport => ({
-          ok: false,
-          checked,
-          firstIndex,
-          lastIndex: (expected - 1n).toString(),
-          problem,
-        });
-        if (BigInt(event.chainIndex!) !== expected)
-          return report(`chain index ${expected} is missing before event ${event.id}: an event was deleted`);
-        if (sealEvent(this.secrets, previousSeal, event) !== event.seal)
-          return report(`event ${event.id} (chain index ${expected}) does not match its seal: it was changed`);
-        previousSeal = event.seal!;
-        expected++;
-        checked++;
-      }
-      if (batch.length < VERIFY_BATCH) break;
-    }
-    const lastIndex = checked > 0 ? (expected - 1n).toString() : null;
-    if (head && expected - 1n < BigInt(head.chainIndex)) {
+  private async chainState(): Promise<ChainState> {
+    const last = await this.events.lastRound();
+    if (last)
       return {
-        ok: false,
-        checked,
-        firstIndex,
-        lastIndex,
-        problem: `the chain ends at index ${expected - 1n} but was sealed up to ${head.chainIndex}: the newest events were deleted`,
+        round: BigInt(last.round),
+        mac: last.mac,
+        horizon: Number(last.horizon),
+        waiting: JSON.parse(last.waiting) as WaitingRange[],
       };
-    }
-    const [stray] = await this.events.unsealedBefore(new Date(this.clock.now() - UNSEALED_SUSPICIOUS_AFTER_MS));
-    if (stray)
-      return {
-        ok: false,
-        checked,
-        firstIndex,
-        lastIndex,
-        problem: `event ${stray.id} was never sealed: it was not written by the service`,
-      };
-    return { ok: true, checked, firstIndex: checked > 0 ? firstIndex : null, lastIndex };
+    // The first round continues the chain of events sealed one by one, if there is one.
+    const [legacy, legacyStart] = await Promise.all([
+      this.events.lastLegacySealed(),
+      this.events.latestAnchor('start'),
+    ]);
+    const horizon = legacy ? legacy.id : '0';
+    const now = this.clock.now();
+    return {
+      round: 0n,
+      mac: legacy?.seal ?? legacyStart?.seal ?? GENESIS_SEAL,
+      horizon: Number(horizon),
+      waiting: (await this.events.unsealedLegacyIds(horizon)).map((id): WaitingRange => [id, id, now]),
+    };
   }
 
   /**
-   * Deletes sealed events older than the cutoff, oldest first, in batches; an anchor keeps the
-   * seal of the last one deleted, so what remains still verifies.
+   * Deletes the events older than the cutoff, a round at a time, oldest first. An anchor keeps
+   * the MAC of the last round deleted, so what remains still verifies. The newest round stays:
+   * the next one continues from it.
    */
   async pruneBefore(cutoff: Date): Promise<number> {
+    const deleted = await this.pruneLegacyBefore(cutoff);
+    const [last, newest] = await Promise.all([this.events.lastRoundSealedBefore(cutoff), this.events.lastRound()]);
+    if (!last || last.round === newest?.round) return deleted;
+    await this.insertAnchor('round', last.round, last.mac);
+    let count = 0;
+    for (;;) {
+      const rounds = (await this.events.roundsFrom(0n, PRUNE_ROUNDS)).filter(
+        (round) => BigInt(round.round) <= BigInt(last.round),
+      );
+      if (rounds.length === 0) return deleted + count;
+      await this.events.deleteRounds(
+        rounds,
+        rounds.flatMap((round) => parseRanges(round.events)),
+      );
+      count += rounds.reduce((sum, round) => sum + round.eventCount, 0);
+    }
+  }
+
+  /** The events sealed one by one before rounds, as that chain was pruned. */
+  private async pruneLegacyBefore(cutoff: Date): Promise<number> {
     const last = await this.events.lastPrunable(cutoff);
     if (!last) return 0;
-    const anchor = {
-      kind: 'start' as const,
-      chainIndex: last.chainIndex!,
-      seal: last.seal!,
-      createdAt: new Date(this.clock.now()),
-    };
-    await this.events.insertStartAnchor({ ...anchor, anchorSeal: sealAnchor(this.secrets, anchor) });
+    await this.insertAnchor('start', last.chainIndex!, last.seal!);
     let deleted = 0;
-    for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH;) {
-      batch = await this.events.deleteChainUpTo(last.chainIndex!, PRUNE_BATCH);
+    for (let batch = PRUNE_LEGACY_BATCH; batch === PRUNE_LEGACY_BATCH;) {
+      batch = await this.events.deleteChainUpTo(last.chainIndex!, PRUNE_LEGACY_BATCH);
       deleted += batch;
     }
     return deleted;
+  }
+
+  private async insertAnchor(kind: 'round' | 'start', chainIndex: string, seal: string): Promise<void> {
+    const anchor = { kind, chainIndex, seal };
+    await this.events.insertAnchor({
+      ...anchor,
+      keyId: this.secrets.auditKeyId,
+      anchorSeal: sealAnchor(this.secrets, anchor)!,
+      createdAt: new Date(this.clock.now()),
+    });
   }
 }

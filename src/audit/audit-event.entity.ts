@@ -18,7 +18,7 @@ export const AUDIT_EVENT_TYPES = [
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-/** Append-only: nothing in the service changes a row but the sealer, or deletes one but retention. */
+/** Insert-only: nothing in the service changes a row, or deletes one but retention. */
 @Entity('audit_events')
 @Index('idx_audit_events_type_id', ['type', 'id'])
 @Index('idx_audit_events_email_id', ['email', 'id'])
@@ -55,12 +55,12 @@ export class AuditEvent {
   @Column({ type: 'jsonb' })
   details: Record<string, unknown>;
 
-  /** Position in the tamper-evident chain, assigned by the sealer shortly after commit. */
-  @Index('idx_audit_events_chain_index', { unique: true })
+  /** Position in the chain of events sealed one by one, before rounds (`AuditSeal`); null since. */
+  @Index('idx_audit_events_chain_index', { unique: true, where: 'chain_index IS NOT NULL' })
   @Column({ name: 'chain_index', type: 'bigint', nullable: true })
   chainIndex: string | null;
 
-  /** HMAC over this event's content and the previous seal. */
+  /** Before rounds: HMAC over this event's content and the previous seal. */
   @Column({ type: 'varchar', length: 64, nullable: true })
   seal: string | null;
 }

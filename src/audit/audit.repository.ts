@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull, LessThan, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, IsNull, LessThan, LessThanOrEqual, SelectQueryBuilder } from 'typeorm';
 import { AuditAnchor } from './audit-anchor.entity';
+import { IdRange } from './audit-chain';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
+import { AuditSeal } from './audit-seal.entity';
+
+/** Keeps each statement's parameters well under SQLite's limit. */
+export const RANGES_PER_QUERY = 500;
 
 export interface AuditFilter {
   type?: AuditEventType;
@@ -12,7 +17,7 @@ export interface AuditFilter {
   until?: Date;
 }
 
-/** Queries of the audit trail; the only writes are inserts, seals and retention. */
+/** Queries of the audit trail; the only writes are inserts and retention's deletes. */
 @Injectable()
 export class AuditRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -31,20 +36,8 @@ export class AuditRepository {
     return query.getMany();
   }
 
-  lastSealed(manager: EntityManager): Promise<AuditEvent | null> {
-    return manager
-      .createQueryBuilder(AuditEvent, 'event')
-      .where('event.chain_index IS NOT NULL')
-      .orderBy('event.chain_index', 'DESC')
-      .limit(1)
-      .getOne();
-  }
-
-  latestAnchor(
-    kind: AuditAnchor['kind'],
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<AuditAnchor | null> {
-    return manager
+  latestAnchor(kind: AuditAnchor['kind']): Promise<AuditAnchor | null> {
+    return this.dataSource.manager
       .createQueryBuilder(AuditAnchor, 'anchor')
       .where('anchor.kind = :kind', { kind })
       .orderBy('anchor.chain_index', 'DESC')
@@ -52,31 +45,102 @@ export class AuditRepository {
       .getOne();
   }
 
-  /** Replaces the head checkpoint. */
-  async moveHead(manager: EntityManager, head: Omit<AuditAnchor, 'id' | 'kind'>): Promise<void> {
-    await manager.delete(AuditAnchor, { kind: 'head' });
-    await manager.insert(AuditAnchor, { ...head, kind: 'head' });
+  async insertAnchor(anchor: Omit<AuditAnchor, 'id'>): Promise<void> {
+    await this.dataSource.manager.insert(AuditAnchor, anchor);
   }
 
-  /** The oldest unsealed events, in the order they were committed. */
-  unsealed(manager: EntityManager, limit: number): Promise<AuditEvent[]> {
-    return manager.find(AuditEvent, { where: { chainIndex: IsNull() }, order: { id: 'ASC' }, take: limit });
+  lastRound(): Promise<AuditSeal | null> {
+    return this.dataSource.manager.findOne(AuditSeal, { where: {}, order: { round: 'DESC' } });
   }
 
-  /** Seals the events with one statement, on either engine. */
-  async seal(manager: EntityManager, events: Pick<AuditEvent, 'id' | 'chainIndex' | 'seal'>[]): Promise<void> {
-    const postgres = manager.connection.driver.options.type === 'postgres';
-    const parameter = (n: number) => (postgres ? `$${n}` : '?');
-    const rows = events.map(
-      (_, i) =>
-        `(CAST(${parameter(3 * i + 1)} AS BIGINT), CAST(${parameter(3 * i + 2)} AS BIGINT), ${parameter(3 * i + 3)})`,
-    );
-    await manager.query(
-      `WITH sealed (id, chain_index, seal) AS (VALUES ${rows.join(', ')})
-       UPDATE audit_events SET chain_index = sealed.chain_index, seal = sealed.seal FROM sealed
-       WHERE audit_events.id = sealed.id AND audit_events.chain_index IS NULL`,
-      events.flatMap((event) => [event.id, event.chainIndex, event.seal]),
-    );
+  /** Fails on a round that another instance sealed first: the primary key keeps one chain. */
+  async insertRound(round: AuditSeal): Promise<void> {
+    await this.dataSource.manager.insert(AuditSeal, round);
+  }
+
+  /** Rounds from `round` on, in order. */
+  roundsFrom(round: bigint, limit: number): Promise<AuditSeal[]> {
+    return this.dataSource.manager
+      .createQueryBuilder(AuditSeal, 'seal')
+      .where('seal.round >= :round', { round: round.toString() })
+      .orderBy('seal.round', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  /** Events above `horizon` or within `waiting`, ascending by id. */
+  sealCandidates(horizon: number, waiting: IdRange[], limit: number): Promise<AuditEvent[]> {
+    return this.dataSource.manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .where(this.withinRanges(waiting, horizon))
+      .orderBy('event.id', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
+  eventsIn(ranges: IdRange[]): Promise<AuditEvent[]> {
+    return this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where(this.withinRanges(ranges)).getMany();
+  }
+
+  /** Events outside the legacy chain: sealed in rounds, waiting for one, or strays. */
+  countEventsInRounds(): Promise<number> {
+    return this.dataSource.manager.count(AuditEvent, { where: { chainIndex: IsNull() } });
+  }
+
+  /** Ids of events outside the legacy chain, ascending, after `afterId` (from the first without). */
+  async roundEventIdsAfter(afterId: number | undefined, limit: number): Promise<number[]> {
+    const query = this.dataSource.manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .select('event.id', 'id')
+      .where('event.chain_index IS NULL');
+    if (afterId !== undefined) query.andWhere('event.id > :afterId', { afterId });
+    const rows = await query.orderBy('event.id', 'ASC').limit(limit).getRawMany<{ id: string | number }>();
+    return rows.map((row) => Number(row.id));
+  }
+
+  /** The newest round sealed before `cutoff`: every event it covers is older. */
+  lastRoundSealedBefore(cutoff: Date): Promise<AuditSeal | null> {
+    return this.dataSource.manager.findOne(AuditSeal, {
+      where: { sealedAt: LessThan(cutoff) },
+      order: { round: 'DESC' },
+    });
+  }
+
+  /** Deletes these rounds and their events together. */
+  async deleteRounds(rounds: AuditSeal[], ranges: IdRange[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      for (let i = 0; i < ranges.length; i += RANGES_PER_QUERY)
+        await manager
+          .createQueryBuilder()
+          .delete()
+          .from(AuditEvent)
+          .where(this.withinRanges(ranges.slice(i, i + RANGES_PER_QUERY), undefined, 'id'))
+          .execute();
+      await manager.delete(
+        AuditSeal,
+        rounds.map((round) => round.round),
+      );
+    });
+  }
+
+  /** The legacy chain's newest event. */
+  lastLegacySealed(): Promise<AuditEvent | null> {
+    return this.dataSource.manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .where('event.chain_index IS NOT NULL')
+      .orderBy('event.chain_index', 'DESC')
+      .limit(1)
+      .getOne();
+  }
+
+  /** Ids at or below `id` that the legacy chain never sealed: late commits when rounds began. */
+  async unsealedLegacyIds(id: string): Promise<number[]> {
+    const rows = await this.dataSource.manager.find(AuditEvent, {
+      select: { id: true },
+      where: { chainIndex: IsNull(), id: LessThanOrEqual(id) },
+      order: { id: 'ASC' },
+    });
+    return rows.map((row) => Number(row.id));
   }
 
   /** Sealed events from `fromIndex` on, in chain order. */
@@ -87,14 +151,6 @@ export class AuditRepository {
       .orderBy('event.chain_index', 'ASC')
       .take(limit)
       .getMany();
-  }
-
-  unsealedBefore(at: Date): Promise<AuditEvent[]> {
-    return this.dataSource.manager.find(AuditEvent, {
-      where: { chainIndex: IsNull(), at: LessThan(at) },
-      order: { id: 'ASC' },
-      take: 10,
-    });
   }
 
   /** The last sealed event older than `cutoff` that has no newer event before it in the chain. */
@@ -112,10 +168,6 @@ export class AuditRepository {
     return query.orderBy('event.chain_index', 'DESC').limit(1).getOne();
   }
 
-  async insertStartAnchor(anchor: Omit<AuditAnchor, 'id' | 'kind'>): Promise<void> {
-    await this.dataSource.manager.insert(AuditAnchor, { ...anchor, kind: 'start' });
-  }
-
   /** Deletes up to `batch` events at or before `chainIndex`; returns how many. */
   async deleteChainUpTo(chainIndex: string, batch: number): Promise<number> {
     const ids = await this.dataSource.manager
@@ -131,6 +183,16 @@ export class AuditRepository {
       ids.map((row) => row.id),
     );
     return ids.length;
+  }
+
+  /** `id` within one of the ranges, or above `above`. */
+  private withinRanges(ranges: IdRange[], above?: number, column = 'event.id'): Brackets {
+    return new Brackets((where) => {
+      where.where(above === undefined ? '1 = 0' : `${column} > :above`, { above });
+      ranges.forEach(([from, to], i) =>
+        where.orWhere(`${column} BETWEEN :from${i} AND :to${i}`, { [`from${i}`]: from, [`to${i}`]: to }),
+      );
+    });
   }
 
   private filtered(filter: AuditFilter): SelectQueryBuilder<AuditEvent> {

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, Hmac } from 'node:crypto';
 
 /**
  * Keyed hashes of everything secret the service keeps. One key per purpose is derived from
@@ -9,17 +9,26 @@ export class Secrets {
   private readonly addressKey: Buffer;
   private readonly refreshKey: Buffer;
   private readonly refreshChainKey: Buffer;
-  private readonly auditKey: Buffer;
+  /** The audit keys of this and the earlier SECRET_KEYs, by key id. */
+  private readonly auditKeys: Map<string, Buffer>;
   readonly cookieKey: Buffer;
+  /** Names the current audit key in the seals it makes; reveals nothing about it. */
+  readonly auditKeyId: string;
 
-  constructor(secretKey: Buffer) {
-    const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secretKey, 'otp-login', purpose, 32));
+  constructor(secretKey: Buffer, previousSecretKeys: Buffer[] = []) {
+    const derive = (purpose: string, key = secretKey) => Buffer.from(hkdfSync('sha256', key, 'otp-login', purpose, 32));
     this.codeKey = derive('otp-code');
     this.addressKey = derive('address-key');
     this.refreshKey = derive('refresh-token');
     this.refreshChainKey = derive('refresh-token-chain');
-    this.auditKey = derive('audit-chain');
     this.cookieKey = derive('cookie');
+    this.auditKeys = new Map(
+      [secretKey, ...previousSecretKeys].map((key) => {
+        const auditKey = derive('audit-chain', key);
+        return [createHmac('sha256', auditKey).update('key-id').digest('hex').slice(0, 16), auditKey];
+      }),
+    );
+    this.auditKeyId = this.auditKeys.keys().next().value!;
   }
 
   /** The only form in which a code is stored: bound to its login, so it matches nowhere else. */
@@ -36,9 +45,22 @@ export class Secrets {
     return createHmac('sha256', this.refreshKey).update(secret).digest('hex');
   }
 
-  /** A link of the audit chain: only the service can make one, so a database edit cannot be re-sealed. */
-  auditSeal(previousSeal: string, content: string): string {
-    return createHmac('sha256', this.auditKey).update(previousSeal).update('\n').update(content).digest('hex');
+  /**
+   * A link of the audit chain: only the service can make one, so a database edit cannot be
+   * re-sealed. `keyId` picks an earlier key; undefined when no configured key has that id.
+   */
+  auditSeal(previousSeal: string, content: string, keyId = this.auditKeyId): string | undefined {
+    return this.auditHmac(keyId)?.update(previousSeal).update('\n').update(content).digest('hex');
+  }
+
+  /** The ids of the audit keys, current first: for seals made before key ids were recorded. */
+  auditKeyIds(): string[] {
+    return [...this.auditKeys.keys()];
+  }
+
+  auditHmac(keyId = this.auditKeyId): Hmac | undefined {
+    const key = this.auditKeys.get(keyId);
+    return key && createHmac('sha256', key);
   }
 
   /** The secret that replaces `secret` at rotation: only the server can compute it. */

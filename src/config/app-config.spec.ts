@@ -85,6 +85,7 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY'],
     [{ SECRET_KEY: 'your-secret-key-here' }, 'SECRET_KEY is a placeholder'],
     [{ SECRET_KEY: 'short' }, 'SECRET_KEY must be at least 16 bytes'],
+    [{ SECRET_KEY_PREVIOUS: `${'a'.repeat(32)},short` }, 'SECRET_KEY_PREVIOUS must list earlier SECRET_KEY values'],
   ])('refuses %j naming the variable', (env, message) => {
     expect(refusal(env)).toContain(message);
   });
@@ -100,6 +101,15 @@ describe('loadConfig', () => {
 
   it('defaults to failing closed on a Redis outage in production', () => {
     expect(loadConfig(PRODUCTION).redisFallback).toBe('fail');
+  });
+
+  it('reads the earlier SECRET_KEYs that still verify audit seals', () => {
+    const [older, old] = ['o'.repeat(32), 'p'.repeat(32)];
+    expect(loadConfig({ SECRET_KEY_PREVIOUS: ` ${old}, ${older} ` }).previousSecretKeys.map(String)).toEqual([
+      old,
+      older,
+    ]);
+    expect(loadConfig({}).previousSecretKeys).toEqual([]);
   });
 
   it('reads the original service variables', () => {

@@ -73,6 +73,8 @@ export interface AppConfig {
   http: { port: number; host: string; trustProxy: false | number | string; publicUrl: string; corsOrigins: string[] };
   /** Keys every HMAC of the service (codes, address tags, refresh tokens, cookies). */
   secretKey: Buffer;
+  /** Earlier values of SECRET_KEY: what they sealed in the audit trail still verifies. */
+  previousSecretKeys: Buffer[];
   database: DatabaseConfig;
   databaseMigrate: boolean;
   redis?: RedisConfig;
@@ -126,6 +128,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
         }),
     },
     secretKey: readSecretKey(env, production),
+    previousSecretKeys: readPreviousSecretKeys(env),
     database: readDatabase(env),
     databaseMigrate: env.bool('DATABASE_MIGRATE', true),
     redis: readRedis(env),
@@ -192,6 +195,20 @@ function readSecretKey(env: EnvReader, production: boolean): Buffer {
     throw new ConfigError('SECRET_KEY', 'must be at least 32 bytes in production');
   if (Buffer.byteLength(value) < 16) throw new ConfigError('SECRET_KEY', 'must be at least 16 bytes');
   return Buffer.from(value, 'utf8');
+}
+
+/** Comma-separated; each was a SECRET_KEY, so the same length rule applies. */
+function readPreviousSecretKeys(env: EnvReader): Buffer[] {
+  const keys = (env.raw('SECRET_KEY_PREVIOUS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (keys.some((key) => Buffer.byteLength(key) < 16))
+    throw new ConfigError(
+      'SECRET_KEY_PREVIOUS',
+      'must list earlier SECRET_KEY values (each at least 16 bytes), comma-separated',
+    );
+  return keys.map((key) => Buffer.from(key, 'utf8'));
 }
 
 const DEVELOPMENT_SECRET_KEY_FILE = './data/secret-key';

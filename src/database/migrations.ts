@@ -3,19 +3,23 @@ import { DataSource, Migration } from 'typeorm';
 import { InitialSchemaPostgres1764000000000 } from '../../migrations/postgres/1764000000000-initial-schema';
 import { AuditChainPostgres1764100000000 } from '../../migrations/postgres/1764100000000-audit-chain';
 import { ServiceTokensPostgres1765200000000 } from '../../migrations/postgres/1765200000000-service-tokens';
+import { AuditSealRoundsPostgres1766000000000 } from '../../migrations/postgres/1766000000000-audit-seal-rounds';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
 import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
+import { AuditSealRoundsSqlite1766000000000 } from '../../migrations/sqlite/1766000000000-audit-seal-rounds';
 
 export const POSTGRES_MIGRATIONS = [
   InitialSchemaPostgres1764000000000,
   AuditChainPostgres1764100000000,
   ServiceTokensPostgres1765200000000,
+  AuditSealRoundsPostgres1766000000000,
 ];
 export const SQLITE_MIGRATIONS = [
   InitialSchemaSqlite1764000000000,
   AuditChainSqlite1764100000000,
   ServiceTokensSqlite1765200000000,
+  AuditSealRoundsSqlite1766000000000,
 ];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */
