@@ -118,16 +118,16 @@ export class AuditChainService implements BeforeApplicationShutdown {
         waiting: JSON.parse(last.waiting) as WaitingRange[],
       };
     // The first round continues the chain of events sealed one by one, if there is one.
-    const [legacy, legacyStart] = await Promise.all([
+    const [legacy, legacyStart, horizon] = await Promise.all([
       this.events.lastLegacySealed(),
       this.events.latestAnchor('start'),
+      this.events.legacyHorizon(),
     ]);
-    const horizon = legacy ? legacy.id : '0';
     const now = this.clock.now();
     return {
       round: 0n,
       mac: legacy?.seal ?? legacyStart?.seal ?? GENESIS_SEAL,
-      horizon: Number(horizon),
+      horizon,
       waiting: (await this.events.unsealedLegacyIds(horizon)).map((id): WaitingRange => [id, id, now]),
     };
   }

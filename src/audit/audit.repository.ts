@@ -68,11 +68,12 @@ export class AuditRepository {
       .getMany();
   }
 
-  /** Events above `horizon` or within `waiting`, ascending by id. */
+  /** Events above `horizon` or within `waiting`, ascending by id; not those of the legacy chain. */
   sealCandidates(horizon: number, waiting: IdRange[], limit: number): Promise<AuditEvent[]> {
     return this.dataSource.manager
       .createQueryBuilder(AuditEvent, 'event')
       .where(this.withinRanges(waiting, horizon))
+      .andWhere('event.chain_index IS NULL')
       .orderBy('event.id', 'ASC')
       .take(limit)
       .getMany();
@@ -133,11 +134,21 @@ export class AuditRepository {
       .getOne();
   }
 
+  /** The highest id the legacy chain sealed, or 0. */
+  async legacyHorizon(): Promise<number> {
+    const [row] = await this.dataSource.manager
+      .createQueryBuilder(AuditEvent, 'event')
+      .select('MAX(event.id)', 'id')
+      .where('event.chain_index IS NOT NULL')
+      .getRawMany<{ id: string | number | null }>();
+    return Number(row?.id ?? 0);
+  }
+
   /** Ids at or below `id` that the legacy chain never sealed: late commits when rounds began. */
-  async unsealedLegacyIds(id: string): Promise<number[]> {
+  async unsealedLegacyIds(id: number): Promise<number[]> {
     const rows = await this.dataSource.manager.find(AuditEvent, {
       select: { id: true },
-      where: { chainIndex: IsNull(), id: LessThanOrEqual(id) },
+      where: { chainIndex: IsNull(), id: LessThanOrEqual(String(id)) },
       order: { id: 'ASC' },
     });
     return rows.map((row) => Number(row.id));
