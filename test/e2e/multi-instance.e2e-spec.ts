@@ -1,4 +1,7 @@
-import { AppProcess, Deployment, startDeployment } from '../support/app-process';
+import { Client } from 'pg';
+import { idsIn, parseRanges } from '../../src/audit/audit-chain';
+import { AppProcess, Deployment, startDeployment, waitUntil } from '../support/app-process';
+import { runCli } from '../support/cli';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { describeWith } from '../support/services';
 import { HttpResult } from '../support/test-app';
@@ -141,6 +144,29 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
     );
     expect(responses.filter((response) => response.status === 200)).toHaveLength(1);
     expect(responses.filter((response) => response.body?.code === 'otp_expired')).toHaveLength(49);
+  });
+
+  test('seals the audit trail in one chain: each round once, each event in exactly one round', async () => {
+    await Promise.all(all.map((instance) => signIn(instance, uniqueEmail('seal'), newClient())));
+    const db = new Client({ connectionString: deployment.env.DATABASE_URL });
+    await db.connect();
+    try {
+      let rounds: { round: string; events: string }[] = [];
+      await waitUntil(async () => {
+        const [{ total }] = (await db.query('SELECT count(*)::int AS total FROM audit_events')).rows;
+        rounds = (await db.query('SELECT round, events FROM audit_seals ORDER BY round')).rows;
+        const sealed = rounds.reduce((sum, round) => sum + [...idsIn(parseRanges(round.events))].length, 0);
+        return sealed === total;
+      }, 'the instances did not seal every event');
+      expect(rounds.map((round) => Number(round.round))).toEqual(rounds.map((_, i) => i + 1));
+      const ids = rounds.flatMap((round) => [...idsIn(parseRanges(round.events))]);
+      expect(new Set(ids).size).toBe(ids.length);
+    } finally {
+      await db.end();
+    }
+    const verified = await runCli(deployment, 'audit', 'verify');
+    expect(verified.stdout).toMatch(/^audit chain intact: \d+ events verified \(rounds 1 to \d+\)$/);
+    expect(verified.status).toBe(0);
   });
 
   test('runs the scheduled cleanup on one instance per tick', async () => {
