@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client as PgClient } from 'pg';
 import { idsIn, parseRanges } from '../../src/audit/audit-chain';
 import { AppProcess, Deployment, startDeployment, waitUntil } from '../support/app-process';
 import { runCli } from '../support/cli';
@@ -148,7 +148,7 @@ describeWith(['postgres', 'redis'], 'three compiled instances sharing PostgreSQL
 
   test('seals the audit trail in one chain: each round once, each event in exactly one round', async () => {
     await Promise.all(all.map((instance) => signIn(instance, uniqueEmail('seal'), newClient())));
-    const db = new Client({ connectionString: deployment.env.DATABASE_URL });
+    const db = new PgClient({ connectionString: deployment.env.DATABASE_URL });
     await db.connect();
     try {
       let rounds: { round: string; events: string }[] = [];
