@@ -7,7 +7,8 @@
 --   1. As the owner, migrate (DATABASE_URL is all the command reads):
 --        npm run build
 --        DATABASE_URL=postgres://OWNER@HOST/DB npm run typeorm -- migration:run
---   2. As the owner, connected to that database, run this script:
+--   2. As the owner, connected to that database (which it should own: if not, psql warns
+--      "no privileges were granted" for CONNECT, and whoever owns it grants that), run:
 --        psql postgres://OWNER@HOST/DB -v service_role=otp_service -f deploy/postgres-service-role.sql
 --      It creates the role (LOGIN, no password) unless it exists, which needs CREATEROLE; a DBA
 --      may create it beforehand instead. Give it a password with \password otp_service in psql
