@@ -241,6 +241,11 @@ function developmentSecretKey(file: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+/** Only the database settings: what the TypeORM CLI needs to migrate, without the service's secrets. */
+export function loadDatabaseConfig(source: NodeJS.ProcessEnv): DatabaseConfig {
+  return readDatabase(new EnvReader(source));
+}
+
 function readDatabase(env: EnvReader): DatabaseConfig {
   const url = env.string('DATABASE_URL', 'sqlite:./data/app.sqlite');
   if (/^postgres(ql)?:\/\//.test(url)) {
