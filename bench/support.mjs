@@ -71,31 +71,35 @@ export async function freePort() {
   return port;
 }
 
-/** `npm run start:prod` as production runs it, on a free port; resolves when it is ready. */
+/**
+ * `npm run start:prod` as production runs it, on a free port; resolves when it is ready, with the
+ * environment it runs with (the CLI needs the same keys).
+ */
 export async function startServer(env) {
   const port = await freePort();
+  const serverEnv = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }),
+    REDIS_URL,
+    REDIS_KEY_PREFIX: `bench:${randomBytes(3).toString('hex')}:`,
+    MAIL_SERVER: '127.0.0.1',
+    MAIL_DEFAULT_SENDER: 'bench@example.com',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: ROOT,
     // The server's log goes to stderr: the results stay alone on stdout.
     stdio: ['ignore', 2, 2],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
-        type: 'pkcs8',
-        format: 'pem',
-      }),
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `bench:${randomBytes(3).toString('hex')}:`,
-      MAIL_SERVER: '127.0.0.1',
-      MAIL_DEFAULT_SENDER: 'bench@example.com',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: serverEnv,
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
@@ -106,7 +110,7 @@ export async function startServer(env) {
         () => false,
       )
     )
-      return { url, pid: child.pid, stop: () => stopChild(child) };
+      return { url, pid: child.pid, env: serverEnv, stop: () => stopChild(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');

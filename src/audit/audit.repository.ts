@@ -80,7 +80,9 @@ export class AuditRepository {
   }
 
   eventsIn(ranges: IdRange[]): Promise<AuditEvent[]> {
-    return this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where(this.withinRanges(ranges)).getMany();
+    return this.plainEvents(
+      this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where(this.withinRanges(ranges)),
+    );
   }
 
   /** Events outside the legacy chain: sealed in rounds, waiting for one, or strays. */
@@ -88,15 +90,22 @@ export class AuditRepository {
     return this.dataSource.manager.count(AuditEvent, { where: { chainIndex: IsNull() } });
   }
 
-  /** Ids of events outside the legacy chain, ascending, after `afterId` (from the first without). */
-  async roundEventIdsAfter(afterId: number | undefined, limit: number): Promise<number[]> {
+  /**
+   * Ids after `afterId` (from the first without), ascending, each with whether it belongs to the
+   * legacy chain, for the caller to skip. Filtered on chain_index here instead, each batch became
+   * a full scan and a sort whenever PostgreSQL had no statistics on the table.
+   */
+  async eventIdsAfter(afterId: number | undefined, limit: number): Promise<{ id: number; legacy: boolean }[]> {
     const query = this.dataSource.manager
       .createQueryBuilder(AuditEvent, 'event')
       .select('event.id', 'id')
-      .where('event.chain_index IS NULL');
-    if (afterId !== undefined) query.andWhere('event.id > :afterId', { afterId });
-    const rows = await query.orderBy('event.id', 'ASC').limit(limit).getRawMany<{ id: string | number }>();
-    return rows.map((row) => Number(row.id));
+      .addSelect('event.chain_index', 'chainIndex');
+    if (afterId !== undefined) query.where('event.id > :afterId', { afterId });
+    const rows = await query
+      .orderBy('event.id', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: string | number; chainIndex: string | number | null }>();
+    return rows.map((row) => ({ id: Number(row.id), legacy: row.chainIndex !== null }));
   }
 
   /** The newest round sealed before `cutoff`: every event it covers is older. */
@@ -156,12 +165,13 @@ export class AuditRepository {
 
   /** Sealed events from `fromIndex` on, in chain order. */
   chainFrom(fromIndex: bigint, limit: number): Promise<AuditEvent[]> {
-    return this.dataSource.manager
-      .createQueryBuilder(AuditEvent, 'event')
-      .where('event.chain_index >= :fromIndex', { fromIndex: fromIndex.toString() })
-      .orderBy('event.chain_index', 'ASC')
-      .take(limit)
-      .getMany();
+    return this.plainEvents(
+      this.dataSource.manager
+        .createQueryBuilder(AuditEvent, 'event')
+        .where('event.chain_index >= :fromIndex', { fromIndex: fromIndex.toString() })
+        .orderBy('event.chain_index', 'ASC')
+        .limit(limit),
+    );
   }
 
   /** The last sealed event older than `cutoff` that has no newer event before it in the chain. */
@@ -194,6 +204,25 @@ export class AuditRepository {
       ids.map((row) => row.id),
     );
     return ids.length;
+  }
+
+  /**
+   * The events a query selects, as plain objects, each value converted by the driver as when it
+   * loads entities: for reads of every event, where building entities took about a tenth of
+   * `audit verify`'s time.
+   */
+  private async plainEvents(query: SelectQueryBuilder<AuditEvent>): Promise<AuditEvent[]> {
+    const columns = this.dataSource.getMetadata(AuditEvent).columns;
+    query.select([]);
+    for (const column of columns) query.addSelect(`event.${column.propertyName}`, column.propertyName);
+    const rows = await query.getRawMany<Record<string, unknown>>();
+    const driver = this.dataSource.driver;
+    return rows.map((row) => {
+      const event: Record<string, unknown> = {};
+      for (const column of columns)
+        event[column.propertyName] = driver.prepareHydratedValue(row[column.propertyName], column);
+      return event as unknown as AuditEvent;
+    });
   }
 
   /** `id` within one of the ranges, or above `above`. */
