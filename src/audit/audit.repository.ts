@@ -68,26 +68,32 @@ export class AuditRepository {
       .getMany();
   }
 
-  /** Events above `horizon` or within `waiting`, ascending by id; not those of the legacy chain. */
-  sealCandidates(horizon: number, waiting: IdRange[], limit: number): Promise<AuditEvent[]> {
-    return this.dataSource.manager
-      .createQueryBuilder(AuditEvent, 'event')
-      .where(this.withinRanges(waiting, horizon))
-      .andWhere('event.chain_index IS NULL')
-      .orderBy('event.id', 'ASC')
-      .take(limit)
-      .getMany();
+  /**
+   * Events within `waiting`, then above `horizon`, ascending by id, at most `limit`; not those of
+   * the legacy chain. Two index range scans: one query with OR and a filter on chain_index is
+   * planned as a full scan and a sort while the table has no statistics.
+   */
+  async sealCandidates(horizon: number, waiting: IdRange[], limit: number): Promise<AuditEvent[]> {
+    const query = () => this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').orderBy('event.id', 'ASC');
+    const late =
+      waiting.length > 0
+        ? (await this.plainEvents(query().where(this.withinRanges(waiting.slice(0, RANGES_PER_QUERY))))).slice(0, limit)
+        : [];
+    const above =
+      late.length === limit
+        ? []
+        : await this.plainEvents(
+            query()
+              .where('event.id > :horizon', { horizon })
+              .limit(limit - late.length),
+          );
+    return [...late, ...above].filter((event) => event.chainIndex === null);
   }
 
   eventsIn(ranges: IdRange[]): Promise<AuditEvent[]> {
     return this.plainEvents(
       this.dataSource.manager.createQueryBuilder(AuditEvent, 'event').where(this.withinRanges(ranges)),
     );
-  }
-
-  /** Events outside the legacy chain: sealed in rounds, waiting for one, or strays. */
-  countEventsInRounds(): Promise<number> {
-    return this.dataSource.manager.count(AuditEvent, { where: { chainIndex: IsNull() } });
   }
 
   /**
