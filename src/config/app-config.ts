@@ -63,8 +63,10 @@ export interface JwtConfig {
   refreshGraceSeconds: number;
   /** PEM or JWK text from JWT_PRIVATE_KEY. */
   privateKeyText?: string;
+  /** PEM from JWT_RSA_PRIVATE_KEY: signs the ID tokens of clients registered for RS256. */
+  rsaPrivateKeyText?: string;
   keysDir: string;
-  /** Development only: create a key in keysDir when none is configured. */
+  /** Development only: create the keys in keysDir when none is configured. */
   generateMissingKey: boolean;
 }
 
@@ -156,6 +158,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       sessionMaxAgeSeconds: env.int('JWT_SESSION_MAX_AGE_SECONDS', 7_776_000, 60, 315_360_000),
       refreshGraceSeconds: env.int('JWT_REFRESH_GRACE_SECONDS', 10, 0, 60),
       privateKeyText: readPrivateKeyText(env, production),
+      rsaPrivateKeyText: env.raw('JWT_RSA_PRIVATE_KEY')?.replace(/\\n/g, '\n'),
       keysDir: env.string('JWT_KEYS_DIR', './data/keys'),
       generateMissingKey: !production && !env.has('JWT_KEYS_DIR'),
     },

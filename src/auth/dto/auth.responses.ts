@@ -79,13 +79,13 @@ export class IntrospectionResponse {
 }
 
 export class JwkResponse {
-  @ApiProperty({ example: 'EC' })
+  @ApiProperty({ enum: ['EC', 'RSA'], example: 'EC' })
   readonly kty: string;
 
   @ApiProperty()
   readonly kid: string;
 
-  @ApiProperty({ example: 'ES256' })
+  @ApiProperty({ enum: ['ES256', 'RS256'], example: 'ES256' })
   readonly alg: string;
 
   @ApiProperty({ enum: ['sig'] })
@@ -99,12 +99,19 @@ export class JwkResponse {
 
   @ApiPropertyOptional()
   readonly y?: string;
+
+  @ApiPropertyOptional({ description: 'RSA modulus' })
+  readonly n?: string;
+
+  @ApiPropertyOptional({ description: 'RSA exponent', example: 'AQAB' })
+  readonly e?: string;
 }
 
 export class JwksResponse {
   @ApiProperty({
     type: () => [JwkResponse],
-    description: 'The current key and the previous ones still valid for verification.',
+    description:
+      'The current ES256 key and the previous ones still valid for verification, and the RS256 key of OpenID clients registered for it, when there is one.',
   })
   readonly keys: JwkResponse[];
 }
