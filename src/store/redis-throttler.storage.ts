@@ -47,6 +47,8 @@ const SWEEP_ABOVE = 10_000;
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly leases = new Map<string, Lease>();
+  /** Keys whose next lease is being taken from Redis. */
+  private readonly taking = new Map<string, Promise<void>>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -64,12 +66,41 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): ReturnType<ThrottlerStorage['increment']> {
     const base = `${this.keyPrefix}rl:${throttlerName}:{${key}}`;
+    for (;;) {
+      const now = this.now();
+      const lease = this.leases.get(base);
+      if (lease && lease.left > 0 && lease.windowEndsAt > now) {
+        lease.left--;
+        return this.admitted(++lease.totalHits, lease.windowEndsAt - now);
+      }
+      // One lease at a time per key: concurrent requests wait for it instead of each taking one.
+      const taking = this.taking.get(base);
+      if (!taking) break;
+      await taking;
+    }
+    const taken = this.take(base, ttl, limit, blockDuration);
+    this.taking.set(
+      base,
+      taken.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      return await taken;
+    } finally {
+      this.taking.delete(base);
+    }
+  }
+
+  private async take(
+    base: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+  ): ReturnType<ThrottlerStorage['increment']> {
     const now = this.now();
     const lease = this.leases.get(base);
-    if (lease && lease.left > 0 && lease.windowEndsAt > now) {
-      lease.left--;
-      return this.admitted(++lease.totalHits, lease.windowEndsAt - now);
-    }
     const size =
       lease && lease.windowEndsAt > now
         ? Math.min(lease.size * 2, MAX_LEASE, Math.max(1, Math.floor(limit / LEASE_SHARE_OF_LIMIT)))

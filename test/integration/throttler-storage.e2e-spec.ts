@@ -68,6 +68,19 @@ describeWith(['redis'], 'rate-limit counters in Redis, taken in leases', () => {
     expect(admitted).toBeGreaterThanOrEqual(limit - 2 * (limit / 32));
   });
 
+  it('takes one lease at a time for hits that arrive together, so none is stranded', async () => {
+    const keyPrefix = prefix();
+    const instances = Array.from({ length: 2 }, () => new RedisThrottlerStorage(redis, keyPrefix));
+    const hit = (i: number) => instances[i % 2].increment('otp:198.51.100.8', MINUTE, 1000, MINUTE, 'otp');
+    // Leases grow with sequential hits first; then 100 arrive at once.
+    for (let i = 0; i < 40; i++) await hit(i);
+    const hits = await Promise.all(Array.from({ length: 100 }, (_, i) => hit(i)));
+    expect(hits.filter((hit) => hit.isBlocked)).toEqual([]);
+    const counted = Number(await redis.get(`${keyPrefix}rl:otp:{otp:198.51.100.8}:hits`));
+    // 1000 / 32: leases of at most 31 hits, at most one unused per instance.
+    expect(counted).toBeLessThanOrEqual(140 + 2 * 31);
+  });
+
   it('starts a new window with a lease of one, after the old window ends', async () => {
     let now = Date.now();
     const ours = new RedisThrottlerStorage(redis, prefix(), () => now);
