@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, DataSource, IsNull, LessThan, LessThanOrEqual, SelectQueryBuilder } from 'typeorm';
 import { AuditAnchor } from './audit-anchor.entity';
+import { entityFromRow } from '../database/prepared-statement';
 import { IdRange } from './audit-chain';
 import { AuditEvent, AuditEventType } from './audit-event.entity';
 import { AuditSeal } from './audit-seal.entity';
@@ -218,17 +219,11 @@ export class AuditRepository {
    * `audit verify`'s time.
    */
   private async plainEvents(query: SelectQueryBuilder<AuditEvent>): Promise<AuditEvent[]> {
-    const columns = this.dataSource.getMetadata(AuditEvent).columns;
     query.select([]);
-    for (const column of columns) query.addSelect(`event.${column.propertyName}`, column.propertyName);
+    for (const column of this.dataSource.getMetadata(AuditEvent).columns)
+      query.addSelect(`event.${column.propertyName}`, column.databaseName);
     const rows = await query.getRawMany<Record<string, unknown>>();
-    const driver = this.dataSource.driver;
-    return rows.map((row) => {
-      const event: Record<string, unknown> = {};
-      for (const column of columns)
-        event[column.propertyName] = driver.prepareHydratedValue(row[column.propertyName], column);
-      return event as unknown as AuditEvent;
-    });
+    return rows.map((row) => entityFromRow(this.dataSource.manager, AuditEvent, row));
   }
 
   /** `id` within one of the ranges, or above `above`. */

@@ -198,11 +198,11 @@ for (const { backend, needs } of BACKENDS) {
       expect(forgotten.stdout).toContain(`round 1 was sealed with key ${keys[0]}, which is neither SECRET_KEY`);
     });
 
-    it('continues a chain sealed one event at a time before rounds, which keeps verifying', async () => {
-      const app = await newApp();
-      await record(app, 4);
+    /** The earlier form: each event carries its chain index and a seal over it and the previous seal. */
+    async function sealLegacyChain(app: TestApp, count: number, at?: Date): Promise<void> {
+      await record(app, count);
+      if (at) await sql(app, `UPDATE audit_events SET at = $1`, [at]);
       const secrets = app.app.get(Secrets);
-      // The earlier form: each event carries its chain index and a seal over it and the previous seal.
       let previous = '0'.repeat(64);
       for (const [i, event] of (await events(app)).entries()) {
         event.chainIndex = String(i + 1);
@@ -214,12 +214,17 @@ for (const { backend, needs } of BACKENDS) {
           event.seal,
         ]);
       }
-      const head = { kind: 'head' as const, chainIndex: '4', seal: previous };
+      const head = { kind: 'head' as const, chainIndex: String(count), seal: previous };
       await sql(
         app,
-        `INSERT INTO audit_anchors (kind, chain_index, seal, anchor_seal, created_at) VALUES ('head', 4, $1, $2, $3)`,
-        [previous, sealAnchor(secrets, head, secrets.auditKeyId), new Date()],
+        `INSERT INTO audit_anchors (kind, chain_index, seal, anchor_seal, created_at) VALUES ('head', $1, $2, $3, $4)`,
+        [count, previous, sealAnchor(secrets, head, secrets.auditKeyId), new Date()],
       );
+    }
+
+    it('continues a chain sealed one event at a time before rounds, which keeps verifying', async () => {
+      const app = await newApp();
+      await sealLegacyChain(app, 4);
       await signIn(app);
       await seal(app);
       expect(await verify(app)).toMatchObject({ ok: true, rounds: { first: '1', last: '1' } });
@@ -230,6 +235,19 @@ for (const { backend, needs } of BACKENDS) {
       expect((await verify(app)).problem).toBe(
         `event ${legacy.id} (chain index 1) does not match its seal: it was changed`,
       );
+    });
+
+    it('prunes the chain sealed one event at a time through its anchor, and rounds still link to it', async () => {
+      const app = await newApp({ AUDIT_RETENTION_DAYS: '1' });
+      await sealLegacyChain(app, 4, new Date(Date.now() - 3 * DAY_MS));
+      await signIn(app);
+      await seal(app);
+      expect((await app.app.get(CleanupJob).run())?.auditEvents).toBe(4);
+      expect(await sql(app, `SELECT kind, chain_index FROM audit_anchors WHERE kind = 'start'`)).toEqual([
+        { kind: 'start', chain_index: postgres ? '4' : 4 },
+      ]);
+      await seal(app);
+      expect(await verify(app)).toMatchObject({ ok: true, rounds: { first: '1' } });
     });
 
     it('lets one sealer seal each round, however many race for it', async () => {
