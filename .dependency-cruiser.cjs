@@ -15,6 +15,7 @@ const LAYERS = [
   'otp',
   'rate-limit',
   'auth',
+  'oidc',
   // web and operations
   'cleanup',
   'docs',

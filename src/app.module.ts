@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OidcModule } from './oidc/oidc.module';
 import { OtpModule } from './otp/otp.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -40,6 +41,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         OtpModule,
+        OidcModule,
         CleanupModule,
         HealthModule,
         RateLimitModule,
