@@ -1,4 +1,7 @@
-import { createHmac, hkdfSync, Hmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, Hmac, randomBytes } from 'node:crypto';
+
+/** What the service stores encrypted, because it must read it back: one key per purpose. */
+export type SealedPurpose = 'oidc-client-secret' | 'oidc-state';
 
 /**
  * Keyed hashes of everything secret the service keeps. One key per purpose is derived from
@@ -11,6 +14,9 @@ export class Secrets {
   private readonly refreshChainKey: Buffer;
   /** The audit keys of this and the earlier SECRET_KEYs, by key id. */
   private readonly auditKeys: Map<string, Buffer>;
+  /** Per sealed purpose, the keys of this and the earlier SECRET_KEYs, current first. */
+  private readonly sealKeys: Map<SealedPurpose, Buffer[]>;
+  private readonly lookupKeys: Map<SealedPurpose, Buffer>;
   readonly cookieKey: Buffer;
   /** Names the current audit key in the seals it makes; reveals nothing about it. */
   readonly auditKeyId: string;
@@ -29,6 +35,42 @@ export class Secrets {
       }),
     );
     this.auditKeyId = this.auditKeys.keys().next().value!;
+    const purposes: SealedPurpose[] = ['oidc-client-secret', 'oidc-state'];
+    this.sealKeys = new Map(
+      purposes.map((purpose) => [
+        purpose,
+        [secretKey, ...previousSecretKeys].map((key) => derive(`seal:${purpose}`, key)),
+      ]),
+    );
+    this.lookupKeys = new Map(purposes.map((purpose) => [purpose, derive(`lookup:${purpose}`)]));
+  }
+
+  /** AES-256-GCM under the purpose's key: `base64url(iv | tag | ciphertext)`. */
+  seal(purpose: SealedPurpose, plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKeys.get(purpose)![0], iv);
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url');
+  }
+
+  /** The plaintext of `seal`, under the current or an earlier SECRET_KEY; throws when none opens it. */
+  open(purpose: SealedPurpose, sealed: string): string {
+    const bytes = Buffer.from(sealed, 'base64url');
+    for (const key of this.sealKeys.get(purpose)!) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12));
+        decipher.setAuthTag(bytes.subarray(12, 28));
+        return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+      } catch {
+        // Sealed under another key, or altered: try the next.
+      }
+    }
+    throw new Error(`no configured key opens this ${purpose} value`);
+  }
+
+  /** A stable keyed hash to find a stored record by a value that must not be stored itself. */
+  lookupKey(purpose: SealedPurpose, value: string): string {
+    return createHmac('sha256', this.lookupKeys.get(purpose)!).update(value).digest('base64url');
   }
 
   /** The only form in which a code is stored: bound to its login, so it matches nowhere else. */
