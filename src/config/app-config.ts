@@ -89,6 +89,8 @@ export interface AppConfig {
   rateLimit: { otpPerIpPerMinute: number; globalPerIpPerMinute: number };
   mail: MailConfig;
   jwt: JwtConfig;
+  /** The OpenID Provider's issuer identifier (OIDC_ISSUER), without a trailing slash. */
+  oidcIssuer: string;
   adminEmails: string[];
   cleanupCron: string;
   auditRetentionDays: number;
@@ -162,6 +164,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       keysDir: env.string('JWT_KEYS_DIR', './data/keys'),
       generateMissingKey: !production && !env.has('JWT_KEYS_DIR'),
     },
+    oidcIssuer: env.url('OIDC_ISSUER', publicUrl).replace(/\/+$/, ''),
     adminEmails: env
       .string('ADMIN_EMAILS', '')
       .split(',')
