@@ -21,6 +21,7 @@ const LAYERS = [
   'docs',
   'health',
   'web',
+  'oidc-provider',
   'cli',
 ];
 

@@ -18,6 +18,8 @@ import { ProblemException } from './common/problem.exception';
 import { securityHeaders } from './common/security-headers';
 import { StrictValidationPipe } from './common/validation.pipe';
 import { setupOpenApi } from './docs/openapi';
+import { OidcProvider } from './oidc-provider/oidc-provider.service';
+import { registerOidcRoutes } from './oidc-provider/oidc-routes';
 import { Metrics } from './metrics/metrics';
 import { logRequest, RequestLog } from './logging/logging.module';
 import type { IncomingMessage } from 'node:http';
@@ -95,6 +97,8 @@ export async function createApp(
       maxAge: 600,
     });
   }
+
+  registerOidcRoutes(fastify, app.get(OidcProvider));
 
   const metrics = app.get(Metrics);
   const requestLog = app.get(RequestLog).logger;

@@ -16,6 +16,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MailModule } from './mail/mail.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OidcModule } from './oidc/oidc.module';
+import { OidcProviderModule } from './oidc-provider/oidc-provider.module';
 import { OtpModule } from './otp/otp.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -46,6 +47,7 @@ export class AppModule {
         HealthModule,
         RateLimitModule,
         WebModule,
+        OidcProviderModule,
       ],
       // Rate limits run first, so floods are refused before any token is checked.
       providers: [

@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'rate_limit.hit',
   'admin.audit_read',
   'otp.cleanup',
+  'oidc.authorized',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

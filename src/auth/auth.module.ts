@@ -48,6 +48,6 @@ import { VerifiedTokens } from './verified-tokens';
     SignInRepository,
     SignInService,
   ],
-  exports: [SignInService, TokensService, SessionsService, ServiceTokensService, JwtAuthGuard, AccessGuard],
+  exports: [AuthService, SignInService, TokensService, SessionsService, ServiceTokensService, JwtAuthGuard, AccessGuard],
 })
 export class AuthModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditRecord, AuditService } from '../audit/audit.service';
-import { ClientContext } from '../common/client-context';
+import { ClientContext, clientIdOf } from '../common/client-context';
 import { onPostgres, entityFromRow, PreparedStatement } from '../database/prepared-statement';
 import { RowMapping } from '../database/row-mapping';
 import { OtpToken } from '../otp/otp-token.entity';
@@ -53,7 +53,7 @@ export class SignInRepository {
         userId,
         sessionId: session.id,
         client,
-        details: { method: 'otp' },
+        details: { method: 'otp', ...clientIdOf(client) },
       },
     ];
     if (onPostgres(this.dataSource)) {

@@ -33,9 +33,17 @@ export class TokensService {
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
-  /** The options every verification uses, the passport strategy's included. */
-  get verifyOptions(): { algorithms: [typeof SIGNING_ALGORITHM]; issuer: string; audience: string } {
-    return { algorithms: [SIGNING_ALGORITHM], issuer: this.config.jwt.issuer, audience: this.config.jwt.audience };
+  /**
+   * The options every verification uses, the passport strategy's included. The OpenID provider's
+   * access tokens are ours too: same keys and audience, its issuer.
+   */
+  get verifyOptions(): { algorithms: [typeof SIGNING_ALGORITHM]; issuer: [string, ...string[]]; audience: string } {
+    const issuers = new Set([this.config.jwt.issuer, this.config.oidcIssuer]);
+    return {
+      algorithms: [SIGNING_ALGORITHM],
+      issuer: [...issuers] as [string, ...string[]],
+      audience: this.config.jwt.audience,
+    };
   }
 
   /** A signed token; this instance remembers it as verified, so its first use costs no ECDSA check. */

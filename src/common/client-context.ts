@@ -9,6 +9,8 @@ export interface ClientContext {
   userAgent: string | null;
   requestId: string;
   locale: string | null;
+  /** The OpenID client the user is signing in to, when the sign-in started at one of the operator's apps. */
+  oidcClientId?: string;
 }
 
 /** The user_agent columns (sessions, audit_events). */
@@ -16,6 +18,11 @@ const MAX_USER_AGENT = 512;
 const MAX_LOCALE = 200;
 /** For a request whose socket closed before anyone asked for its peer. */
 const UNKNOWN_ADDRESS = '0.0.0.0';
+
+/** `details.clientId` of a sign-in's events, when it signs in to an OpenID client. */
+export function clientIdOf(client: ClientContext): { clientId?: string } {
+  return client.oidcClientId ? { clientId: client.oidcClientId } : {};
+}
 
 export function clientContextOf(request: FastifyRequest): ClientContext {
   const userAgent = request.headers['user-agent'];

@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { AuditRecord, AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
-import { ClientContext } from '../common/client-context';
+import { ClientContext, clientIdOf } from '../common/client-context';
 import { Clock } from '../common/clock';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
@@ -130,7 +130,7 @@ export class OtpService {
       userId: signIn.userId,
       sessionId: signIn.sessionId,
       client: signIn.client,
-      details: { loginId: login.loginId },
+      details: { loginId: login.loginId, ...clientIdOf(signIn.client) },
     };
   }
 

@@ -72,6 +72,23 @@ export class SignInPages {
     return this.views.render('logout', 'Sign out', { csrf });
   }
 
+  /**
+   * After a sign-in an OpenID client is waiting for: a page that moves on by itself. Not a redirect
+   * of the form post, which the pages' CSP (form-action 'self') would stop at the client's origin.
+   */
+  continueTo(path: string): string {
+    return this.views.render('continue', 'Signed in', { continueTo: path });
+  }
+
+  /** The OpenID provider's logout confirmation; `form` is the library's (hidden) form with its CSRF token. */
+  oidcLogout(form: string, clientName?: string): string {
+    return this.views.render('oidc-logout', 'Sign out', { form, clientName });
+  }
+
+  signedOut(): string {
+    return this.views.render('signed-out', 'Signed out', {});
+  }
+
   error(heading: string, message: string): string {
     return this.views.render('error', heading, { heading, message });
   }

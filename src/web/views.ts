@@ -18,6 +18,6 @@ export class Views {
   render(page: string, title: string, context: Record<string, unknown>): string {
     const template = this.pages.get(page);
     if (!template) throw new Error(`no view named ${page}`);
-    return this.layout({ title, body: template(context) });
+    return this.layout({ title, continueTo: context.continueTo, body: template(context) });
   }
 }

@@ -6,6 +6,12 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Secrets } from '../common/secrets';
 
+/** An OpenID authorization waiting for the user to sign in: its interaction id and client. */
+export interface PendingInteraction {
+  uid: string;
+  clientId: string;
+}
+
 /**
  * The browser's cookies: the sign-in session (HttpOnly, SameSite=Lax, Path=/, no Domain; Secure
  * and __Host- outside development) and the CSRF secret behind every form's token.
@@ -15,6 +21,7 @@ export class WebCookies {
   private readonly secure: boolean;
   private readonly sessionCookie: string;
   private readonly csrfCookie: string;
+  private readonly interactionCookie: string;
   private readonly sessionMaxAgeSeconds: number;
 
   constructor(
@@ -25,6 +32,7 @@ export class WebCookies {
     const prefix = this.secure ? '__Host-' : '';
     this.sessionCookie = `${prefix}otp_session`;
     this.csrfCookie = `${prefix}otp_csrf`;
+    this.interactionCookie = `${prefix}otp_interaction`;
     this.sessionMaxAgeSeconds = Math.min(config.jwt.refreshTtlSeconds, config.jwt.sessionMaxAgeSeconds);
   }
 
@@ -44,6 +52,41 @@ export class WebCookies {
   clearSession(reply: FastifyReply): void {
     reply.header('cache-control', 'no-store');
     reply.clearCookie(this.sessionCookie, this.options());
+  }
+
+  /** A Set-Cookie value that clears the session cookie, for responses written outside Fastify. */
+  clearedSessionCookie(): string {
+    return `${this.sessionCookie}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax${this.secure ? '; Secure' : ''}`;
+  }
+
+  /** The session cookie's name, for the OpenID provider, which reads it outside Fastify. */
+  get sessionCookieName(): string {
+    return this.sessionCookie;
+  }
+
+  /**
+   * Remembers, while the user signs in, the OpenID authorization that sent them here, so that the
+   * sign-in (by code or by the mail's link) returns to it. Signed: it names the client in the audit trail.
+   */
+  setInteraction(reply: FastifyReply, interaction: PendingInteraction, maxAgeSeconds: number): void {
+    const value = `${interaction.uid}.${interaction.clientId}`;
+    reply.header('cache-control', 'no-store');
+    reply.setCookie(this.interactionCookie, `${value}.${this.mac(`interaction:${value}`)}`, {
+      ...this.options(),
+      maxAge: maxAgeSeconds,
+    });
+  }
+
+  interaction(request: FastifyRequest): PendingInteraction | undefined {
+    const [uid, clientId, mac, ...rest] = (request.cookies[this.interactionCookie] ?? '').split('.');
+    if (rest.length > 0 || !uid || !clientId || !mac) return undefined;
+    const expected = Buffer.from(this.mac(`interaction:${uid}.${clientId}`));
+    const given = Buffer.from(mac);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? { uid, clientId } : undefined;
+  }
+
+  clearInteraction(reply: FastifyReply): void {
+    reply.clearCookie(this.interactionCookie, this.options());
   }
 
   /** The token to put in this page's forms, creating the CSRF secret on first visit. */
@@ -73,7 +116,11 @@ export class WebCookies {
   }
 
   private tokenFor(secret: string): string {
-    return createHmac('sha256', this.secrets.cookieKey).update(`csrf:${secret}`).digest('base64url');
+    return this.mac(`csrf:${secret}`);
+  }
+
+  private mac(text: string): string {
+    return createHmac('sha256', this.secrets.cookieKey).update(text).digest('base64url');
   }
 
   private options() {

@@ -171,10 +171,16 @@ export class WebController {
         this.pages.codeAgain(csrf, email, sessionId, { error: `Enter the ${codeLength}-digit code from the email.` }),
       );
     }
+    const interaction = this.cookies.interaction(request);
     try {
-      const signedIn = await this.signIns.withCode(sessionId, code, clientContextOf(request));
+      const signedIn = await this.signIns.withCode(sessionId, code, {
+        ...clientContextOf(request),
+        oidcClientId: interaction?.clientId,
+      });
       this.cookies.setSession(reply, signedIn.refreshToken);
-      reply.redirect('/dashboard', 303);
+      if (!interaction) return reply.redirect('/dashboard', 303);
+      this.cookies.clearInteraction(reply);
+      this.send(reply, 200, this.pages.continueTo(`/oidc/interaction/${encodeURIComponent(interaction.uid)}`));
     } catch (error) {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;
       if (typeof attemptsRemaining === 'number' && attemptsRemaining > 0) {

@@ -13,5 +13,6 @@ import { WebErrorFilter } from './web-error.filter';
   imports: [OtpModule, AuthModule, UsersModule, AuditModule],
   controllers: [WebController],
   providers: [Views, WebCookies, SignInPages, WebErrorFilter],
+  exports: [Views, WebCookies, SignInPages, WebErrorFilter],
 })
 export class WebModule {}
