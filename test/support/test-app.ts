@@ -51,6 +51,8 @@ export interface TestAppOptions {
   redisClusterNodes?: string;
   /** Last say over the environment, e.g. to route the database through a proxy. */
   rewriteEnv?: (env: Record<string, string>) => Record<string, string>;
+  /** Listen here instead of a port the system picks: for a PUBLIC_URL (an OpenID issuer) known before start. */
+  port?: number;
 }
 
 export function newSigningKeyPem(): string {
@@ -77,7 +79,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     logger: options.logger,
     logStream: options.logStream ?? new Writable({ write: (_chunk, _encoding, done) => done() }),
   });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
 
