@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'rate_limit.hit',
   'admin.audit_read',
   'otp.cleanup',
+  'client.created',
+  'client.removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
