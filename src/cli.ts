@@ -4,6 +4,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditVerifyCommand } from './cli/audit-verify.command';
 import { CliModule } from './cli/cli.module';
+import { ClientCommands, parseClientArguments } from './cli/client.command';
 import { CommandError, UsageError } from './cli/command-line';
 import { parseMintArguments, parseRevokeArguments, ServiceTokenCommands } from './cli/service-token.command';
 import { loadSigningKeys } from './auth/signing-keys';
@@ -17,6 +18,15 @@ const USAGE = `usage:
       --ttl: seconds, or a number with s, m, h or d (at most 366d)
   npm run cli -- token revoke JTI
       every instance refuses the service token with this jti (its "jti" claim) from now on
+  npm run cli -- client add --name NAME --redirect-uri URI [--redirect-uri URI …] [--public]
+                            [--post-logout-redirect-uri URI …] [--id-token-alg ES256|RS256]
+                            [--token-endpoint-auth-method client_secret_basic|client_secret_post]
+      register an OpenID Connect client; prints {"client_id", "client_secret"} as JSON, the
+      secret (confidential clients only) this once; a --public client has none and uses PKCE
+  npm run cli -- client list
+      the registered clients as JSON, without secrets
+  npm run cli -- client remove CLIENT_ID
+      every instance refuses the client from now on
   npm run cli -- audit verify
       check the audit chain: exit 0 when intact, 1 when broken
   npm run cli -- help
@@ -36,6 +46,10 @@ function parseCommand(argv: string[]): Command | 'help' {
       }
       const request = parseMintArguments(rest);
       return async (app) => print(await app.get(ServiceTokenCommands).mint(request));
+    }
+    case 'client': {
+      const request = parseClientArguments(rest);
+      return async (app) => print(await app.get(ClientCommands).run(request));
     }
     case 'audit': {
       if (rest[0] !== 'verify' || rest.length > 1) throw new UsageError('audit takes one subcommand: verify');

@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'rate_limit.hit',
   'admin.audit_read',
   'otp.cleanup',
+  'client.created',
+  'client.removed',
   'oidc.authorized',
 ] as const;
 

@@ -1,0 +1,41 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const ID_TOKEN_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type IdTokenAlgorithm = (typeof ID_TOKEN_ALGORITHMS)[number];
+
+/** How a confidential client presents its secret; a public client presents none. */
+export const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = [...SECRET_AUTH_METHODS, 'none'] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** An app registered by the operator to sign its users in with this service. */
+@Entity('oidc_clients')
+export class OidcClient {
+  @PrimaryColumn({ name: 'client_id', type: 'varchar', length: 64 })
+  clientId: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ name: 'redirect_uris', type: 'jsonb' })
+  redirectUris: string[];
+
+  @Column({ name: 'post_logout_redirect_uris', type: 'jsonb' })
+  postLogoutRedirectUris: string[];
+
+  @Column({ name: 'is_public', type: 'boolean' })
+  isPublic: boolean;
+
+  @Column({ name: 'id_token_signed_response_alg', type: 'varchar', length: 16 })
+  idTokenSignedResponseAlg: IdTokenAlgorithm;
+
+  @Column({ name: 'token_endpoint_auth_method', type: 'varchar', length: 32 })
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+
+  /** The client secret, sealed (`Secrets.seal('oidc-client-secret', …)`): the provider compares the plaintext. Null for public clients. */
+  @Column({ name: 'secret_sealed', type: 'text', nullable: true })
+  secretSealed: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
