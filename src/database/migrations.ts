@@ -4,22 +4,26 @@ import { InitialSchemaPostgres1764000000000 } from '../../migrations/postgres/17
 import { AuditChainPostgres1764100000000 } from '../../migrations/postgres/1764100000000-audit-chain';
 import { ServiceTokensPostgres1765200000000 } from '../../migrations/postgres/1765200000000-service-tokens';
 import { AuditSealRoundsPostgres1766000000000 } from '../../migrations/postgres/1766000000000-audit-seal-rounds';
+import { OidcPayloadsPostgres1767000001000 } from '../../migrations/postgres/1767000001000-oidc-payloads';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
 import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
 import { AuditSealRoundsSqlite1766000000000 } from '../../migrations/sqlite/1766000000000-audit-seal-rounds';
+import { OidcPayloadsSqlite1767000001000 } from '../../migrations/sqlite/1767000001000-oidc-payloads';
 
 export const POSTGRES_MIGRATIONS = [
   InitialSchemaPostgres1764000000000,
   AuditChainPostgres1764100000000,
   ServiceTokensPostgres1765200000000,
   AuditSealRoundsPostgres1766000000000,
+  OidcPayloadsPostgres1767000001000,
 ];
 export const SQLITE_MIGRATIONS = [
   InitialSchemaSqlite1764000000000,
   AuditChainSqlite1764100000000,
   ServiceTokensSqlite1765200000000,
   AuditSealRoundsSqlite1766000000000,
+  OidcPayloadsSqlite1767000001000,
 ];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */
