@@ -5,11 +5,13 @@ import { AuditChainPostgres1764100000000 } from '../../migrations/postgres/17641
 import { ServiceTokensPostgres1765200000000 } from '../../migrations/postgres/1765200000000-service-tokens';
 import { AuditSealRoundsPostgres1766000000000 } from '../../migrations/postgres/1766000000000-audit-seal-rounds';
 import { OidcClientsPostgres1767000000000 } from '../../migrations/postgres/1767000000000-oidc-clients';
+import { OidcPayloadsPostgres1767000001000 } from '../../migrations/postgres/1767000001000-oidc-payloads';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
 import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
 import { AuditSealRoundsSqlite1766000000000 } from '../../migrations/sqlite/1766000000000-audit-seal-rounds';
 import { OidcClientsSqlite1767000000000 } from '../../migrations/sqlite/1767000000000-oidc-clients';
+import { OidcPayloadsSqlite1767000001000 } from '../../migrations/sqlite/1767000001000-oidc-payloads';
 
 export const POSTGRES_MIGRATIONS = [
   InitialSchemaPostgres1764000000000,
@@ -17,6 +19,7 @@ export const POSTGRES_MIGRATIONS = [
   ServiceTokensPostgres1765200000000,
   AuditSealRoundsPostgres1766000000000,
   OidcClientsPostgres1767000000000,
+  OidcPayloadsPostgres1767000001000,
 ];
 export const SQLITE_MIGRATIONS = [
   InitialSchemaSqlite1764000000000,
@@ -24,6 +27,7 @@ export const SQLITE_MIGRATIONS = [
   ServiceTokensSqlite1765200000000,
   AuditSealRoundsSqlite1766000000000,
   OidcClientsSqlite1767000000000,
+  OidcPayloadsSqlite1767000001000,
 ];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */

@@ -5,12 +5,15 @@ import { OidcClient } from './clients/oidc-client.entity';
 import { OidcClientsAdminController } from './clients/oidc-clients-admin.controller';
 import { OidcClientsRepository } from './clients/oidc-clients.repository';
 import { OidcClientsService } from './clients/oidc-clients.service';
+import { OidcPayload } from './storage/oidc-payload.entity';
+import { OidcPayloadsRepository } from './storage/oidc-payloads.repository';
+import { OidcStorage } from './storage/oidc-storage';
 
-/** "Sign in with" this service: the OpenID Provider, its registered clients and its shared state. */
+/** What the OpenID provider keeps: its registered clients and its protocol state, shared by every instance. */
 @Module({
-  imports: [TypeOrmModule.forFeature([OidcClient]), AuditModule],
+  imports: [TypeOrmModule.forFeature([OidcClient, OidcPayload]), AuditModule],
   controllers: [OidcClientsAdminController],
-  providers: [OidcClientsService, OidcClientsRepository],
-  exports: [OidcClientsService],
+  providers: [OidcClientsService, OidcClientsRepository, OidcPayloadsRepository, OidcStorage],
+  exports: [OidcClientsService, OidcStorage],
 })
 export class OidcModule {}
