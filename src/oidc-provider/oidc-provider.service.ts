@@ -84,6 +84,9 @@ export class OidcProvider implements OnModuleInit {
     const library = await import('oidc-provider');
     this.provider = new library.Provider(this.config.oidcIssuer, this.configuration(library));
     this.provider.proxy = this.config.http.trustProxy !== false;
+    // The library puts `sid` in codes and ID tokens only for clients with back-channel logout. Ours
+    // always carry it: it is the session every token of the authorization dies with (API.md).
+    this.provider.Client.prototype.includeSid = () => true;
     this.provider.use((ctx, next) => this.afterProtocolStep(ctx as KoaContextWithOIDC, next));
     this.provider.on('server_error', (_ctx, error: Error) => this.logger.error(error.message, error.stack));
     this.callback = this.provider.callback() as typeof this.callback;
@@ -284,7 +287,7 @@ export class OidcProvider implements OnModuleInit {
     const Storage = this.storage.adapterClass(() => {
       throw new library.errors.InvalidGrant('grant request is invalid');
     });
-    const stored: Adapter = new Storage(model);
+    const stored = new Storage(model) as unknown as Adapter;
     if (model !== 'AuthorizationCode' && model !== 'RefreshToken') return stored;
     return Object.assign(Object.create(stored) as Adapter, {
       find: async (id: string) => {

@@ -11,13 +11,14 @@ export class RelyingPartyServer {
   private server?: Server;
   url = '';
 
-  async start(host = '127.0.0.3'): Promise<void> {
+  /** `localhost`: another site than the service's 127.0.0.1, and a loopback redirect URI that needs no TLS. */
+  async start(): Promise<void> {
     this.server = createServer((request, response) => {
       this.hits.push(request.url ?? '');
       response.writeHead(200, { 'content-type': 'text/plain' }).end('back at the app');
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, host, resolve));
-    this.url = `http://${host}:${(this.server.address() as { port: number }).port}`;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://localhost:${(this.server.address() as { port: number }).port}`;
   }
 
   get callback(): string {

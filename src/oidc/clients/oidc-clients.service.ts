@@ -69,6 +69,11 @@ export class OidcClientsService {
     return removed && clientView(removed);
   }
 
+  /** Whether a client is registered for RS256 ID tokens: then production needs JWT_RSA_PRIVATE_KEY. */
+  async usesRs256(): Promise<boolean> {
+    return (await this.repository.list()).some((client) => client.idTokenSignedResponseAlg === 'RS256');
+  }
+
   /** The client as oidc-provider's metadata, with its secret opened; undefined for an unknown client. */
   async providerMetadata(clientId: string): Promise<Record<string, unknown> | undefined> {
     if (!OIDC_CLIENT_ID.test(clientId)) return undefined;
