@@ -1,5 +1,5 @@
 -- The PostgreSQL role the service runs under, with only the rights it uses.
--- For the schema of migrations/postgres up to 1766000000000-audit-seal-rounds.
+-- For the schema of migrations/postgres up to 1767000001000-oidc-payloads.
 --
 -- Two roles: the OWNER owns the tables and runs the migrations; the SERVICE role runs the
 -- service and its command line (npm run cli) and can change nothing in the schema.
@@ -64,6 +64,8 @@ GRANT USAGE ON SCHEMA public TO :"service_role";
 GRANT SELECT, INSERT, UPDATE ON users TO :"service_role";
 -- Deleted by the cleanup job (and a code that could not be mailed is withdrawn).
 GRANT SELECT, INSERT, UPDATE, DELETE ON otp_tokens, sessions, service_tokens TO :"service_role";
+-- The OpenID Provider's state: written as sign-ins proceed, deleted when used, revoked or expired.
+GRANT SELECT, INSERT, UPDATE, DELETE ON oidc_payloads TO :"service_role";
 
 -- The audit trail: DELETE on events and seals is for retention only.
 GRANT SELECT, INSERT, DELETE ON audit_events, audit_seals TO :"service_role";
