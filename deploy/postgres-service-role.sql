@@ -1,5 +1,5 @@
 -- The PostgreSQL role the service runs under, with only the rights it uses.
--- For the schema of migrations/postgres up to 1767000000000-oidc-clients.
+-- For the schema of migrations/postgres up to 1767000001000-oidc-payloads.
 --
 -- Two roles: the OWNER owns the tables and runs the migrations; the SERVICE role runs the
 -- service and its command line (npm run cli) and can change nothing in the schema.
@@ -66,6 +66,8 @@ GRANT SELECT, INSERT, UPDATE ON users TO :"service_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON otp_tokens, sessions, service_tokens TO :"service_role";
 -- OpenID Connect clients are registered and removed by the operator, never changed.
 GRANT SELECT, INSERT, DELETE ON oidc_clients TO :"service_role";
+-- The OpenID Provider's state: written as sign-ins proceed, deleted when used, revoked or expired.
+GRANT SELECT, INSERT, UPDATE, DELETE ON oidc_payloads TO :"service_role";
 
 -- The audit trail: DELETE on events and seals is for retention only.
 GRANT SELECT, INSERT, DELETE ON audit_events, audit_seals TO :"service_role";

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Clock } from '../common/clock';
 import { Metrics } from '../metrics/metrics';
+import { OidcStorage } from '../oidc/storage/oidc-storage';
 import { JobLock } from '../store/job-lock';
 import { OtpService } from '../otp/otp.service';
 
@@ -21,13 +22,14 @@ export interface CleanupCounts {
   memoryLogins: number;
   sessions: number;
   serviceTokens: number;
+  oidcPayloads: number;
   auditEvents: number;
 }
 
 /**
  * CLEANUP_CRON: expired codes and logins, sessions past their end, records of expired service
- * tokens, audit events past retention; in batches, on one instance per tick. A run that removed
- * anything is audited as otp.cleanup.
+ * tokens, expired OpenID Provider state, audit events past retention; in batches, on one
+ * instance per tick. A run that removed anything is audited as otp.cleanup.
  */
 @Injectable()
 export class CleanupJob implements OnApplicationBootstrap {
@@ -37,6 +39,7 @@ export class CleanupJob implements OnApplicationBootstrap {
     private readonly otp: OtpService,
     private readonly sessions: SessionsService,
     private readonly serviceTokens: ServiceTokensService,
+    private readonly oidcStorage: OidcStorage,
     private readonly auditChain: AuditChainService,
     private readonly audit: AuditService,
     private readonly lock: JobLock,
@@ -76,6 +79,7 @@ export class CleanupJob implements OnApplicationBootstrap {
       ...(await this.otp.removeExpired(BATCH)),
       sessions: await this.sessions.deleteEnded(BATCH),
       serviceTokens: await this.serviceTokens.deleteExpired(BATCH),
+      oidcPayloads: await this.oidcStorage.deleteExpired(new Date(now), BATCH),
       auditEvents: await this.auditChain.pruneBefore(new Date(now - this.config.auditRetentionDays * DAY_MS)),
     };
     for (const [kind, count] of Object.entries(counts) as [string, number][])

@@ -12,6 +12,8 @@ import { Secrets } from '../../src/common/secrets';
 import { loadConfig } from '../../src/config/app-config';
 import { createDataSource } from '../../src/database/data-source-options';
 import { ENTITIES } from '../../src/entities';
+import { OidcPayloadsRepository } from '../../src/oidc/storage/oidc-payloads.repository';
+import { OidcStorage } from '../../src/oidc/storage/oidc-storage';
 import { MemoryJobLock } from '../../src/store/job-lock';
 import { newSignIn } from '../../src/users/users.repository';
 import { User } from '../../src/users/user.entity';
@@ -137,8 +139,9 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
   }, 30_000);
 
   /**
-   * As the owner, what an earlier run left: events sealed three days ago, past retention, and a
-   * user whose session has ended. The round is sealed by the service's own code on a clock set back.
+   * As the owner, what an earlier run left: events sealed three days ago, past retention, a user
+   * whose session has ended and an authorization code that expired. The round is sealed and the
+   * code stored by the service's own code on a clock set back.
    */
   async function writeHistory(env: Record<string, string>): Promise<void> {
     const clock = new FakeClock(Date.now() - 3 * DAY_MS);
@@ -169,6 +172,13 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
         revokedAt: null,
       };
       await owner.manager.insert(Session, ended as QueryDeepPartialEntity<Session>);
+
+      const oidcState = new OidcStorage(new OidcPayloadsRepository(owner), secrets, clock);
+      await new (oidcState.adapterClass())('AuthorizationCode').upsert(
+        randomBytes(32).toString('base64url'),
+        { grantId: randomBytes(32).toString('base64url') },
+        600,
+      );
     } finally {
       await owner.destroy();
     }
@@ -230,7 +240,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     expect(expiring.status).toBe(0);
   });
 
-  it('seals every event, cleans up expired codes, ended sessions and tokens, and prunes rounds past retention', async () => {
+  it('seals every event, cleans up expired codes, ended sessions, tokens and OIDC state, and prunes rounds past retention', async () => {
     const sealedEverything = async () => {
       const [{ events, sealed }] = await sql<{ events: string; sealed: string }>(
         ownerUrl,
@@ -244,6 +254,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
         (await sum('otpTokens')) > 0 &&
         (await sum('sessions')) > 0 &&
         (await sum('serviceTokens')) > 0 &&
+        (await sum('oidcPayloads')) === 1 &&
         (await sum('auditEvents')) === OLD_EVENTS &&
         (await sealedEverything()),
       'cleanup and sealing under the restricted role',
@@ -251,6 +262,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     );
 
     expect(await sql(ownerUrl, `SELECT id FROM audit_events WHERE at < now() - interval '1 day'`)).toEqual([]);
+    expect(await sql(ownerUrl, `SELECT model FROM oidc_payloads`)).toEqual([]);
     expect(await sql(ownerUrl, `SELECT round FROM audit_seals WHERE round = '1'`)).toEqual([]);
     expect(await sql(ownerUrl, `SELECT kind, chain_index FROM audit_anchors`)).toEqual([
       { kind: 'round', chain_index: '1' },
