@@ -1,6 +1,7 @@
-import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Clock } from '../common/clock';
 import { Public } from '../common/principal';
 import { SignInPages } from '../web/sign-in-pages';
 import { WebCookies } from '../web/web-cookies';
@@ -21,6 +22,7 @@ export class OidcInteractionController {
     private readonly oidc: OidcProvider,
     private readonly cookies: WebCookies,
     private readonly pages: SignInPages,
+    @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   @Get(':uid')
@@ -43,10 +45,14 @@ export class OidcInteractionController {
       return this.resume(request, reply, { consent: { grantId } });
     }
     const session = await this.oidc.browserSession(this.cookies.sessionToken(request));
-    if (session && OidcProvider.sessionAnswers(details.prompt.reasons, session, details.iat * 1000)) {
+    const pending = this.cookies.interaction(request);
+    const signedInSince = pending?.uid === uid ? pending.sentAt : undefined;
+    if (session && OidcProvider.sessionAnswers(details.prompt.reasons, session, signedInSince)) {
+      this.cookies.clearInteraction(reply);
       return this.resume(request, reply, { login: { accountId: session.userId, ts: authTimeOf(session) } });
     }
-    this.cookies.setInteraction(reply, { uid, clientId: String(details.params.client_id) }, INTERACTION_TTL_SECONDS);
+    const clientId = String(details.params.client_id);
+    this.cookies.setInteraction(reply, { uid, clientId, sentAt: this.clock.now() }, INTERACTION_TTL_SECONDS);
     reply.redirect('/login', 303);
   }
 

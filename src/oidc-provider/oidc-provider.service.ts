@@ -129,11 +129,14 @@ export class OidcProvider implements OnModuleInit {
     return cookieValue ? this.sessions.findByRefreshToken(cookieValue) : null;
   }
 
-  /** Whether a login prompt with these reasons is answered by a session of this sign-in time. */
-  static sessionAnswers(reasons: string[], session: Session, interactionStartedAt: number): boolean {
-    return (
-      reasons.every((reason) => ANY_SESSION_WILL_DO.has(reason)) || session.createdAt.getTime() >= interactionStartedAt
-    );
+  /**
+   * Whether the browser's session answers a login prompt with these reasons: any session does for
+   * "not signed in"; `prompt=login`, `max_age` and the like need a sign-in since we sent the user to
+   * the pages (`signedInSince`, epoch ms; undefined before we have).
+   */
+  static sessionAnswers(reasons: string[], session: Session, signedInSince: number | undefined): boolean {
+    if (reasons.every((reason) => ANY_SESSION_WILL_DO.has(reason))) return true;
+    return signedInSince !== undefined && session.createdAt.getTime() >= signedInSince;
   }
 
   private configuration(library: Library): Configuration {

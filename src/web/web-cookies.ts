@@ -6,10 +6,12 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { Secrets } from '../common/secrets';
 
-/** An OpenID authorization waiting for the user to sign in: its interaction id and client. */
+/** An OpenID authorization waiting for the user to sign in: its interaction id, client, and when it sent them. */
 export interface PendingInteraction {
   uid: string;
   clientId: string;
+  /** Epoch ms: a sign-in at or after this answers a `prompt=login`. */
+  sentAt: number;
 }
 
 /**
@@ -66,10 +68,11 @@ export class WebCookies {
 
   /**
    * Remembers, while the user signs in, the OpenID authorization that sent them here, so that the
-   * sign-in (by code or by the mail's link) returns to it. Signed: it names the client in the audit trail.
+   * sign-in (by code or by the mail's link) returns to it. Signed: it names the client in the audit
+   * trail. Cleared when the authorization resumes.
    */
   setInteraction(reply: FastifyReply, interaction: PendingInteraction, maxAgeSeconds: number): void {
-    const value = `${interaction.uid}.${interaction.clientId}`;
+    const value = `${interaction.uid}.${interaction.clientId}.${interaction.sentAt}`;
     reply.header('cache-control', 'no-store');
     reply.setCookie(this.interactionCookie, `${value}.${this.mac(`interaction:${value}`)}`, {
       ...this.options(),
@@ -78,11 +81,13 @@ export class WebCookies {
   }
 
   interaction(request: FastifyRequest): PendingInteraction | undefined {
-    const [uid, clientId, mac, ...rest] = (request.cookies[this.interactionCookie] ?? '').split('.');
-    if (rest.length > 0 || !uid || !clientId || !mac) return undefined;
-    const expected = Buffer.from(this.mac(`interaction:${uid}.${clientId}`));
+    const [uid, clientId, sentAt, mac, ...rest] = (request.cookies[this.interactionCookie] ?? '').split('.');
+    if (rest.length > 0 || !uid || !clientId || !/^\d+$/.test(sentAt ?? '') || !mac) return undefined;
+    const expected = Buffer.from(this.mac(`interaction:${uid}.${clientId}.${sentAt}`));
     const given = Buffer.from(mac);
-    return expected.length === given.length && timingSafeEqual(expected, given) ? { uid, clientId } : undefined;
+    return expected.length === given.length && timingSafeEqual(expected, given)
+      ? { uid, clientId, sentAt: Number(sentAt) }
+      : undefined;
   }
 
   clearInteraction(reply: FastifyReply): void {

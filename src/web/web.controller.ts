@@ -179,7 +179,6 @@ export class WebController {
       });
       this.cookies.setSession(reply, signedIn.refreshToken);
       if (!interaction) return reply.redirect('/dashboard', 303);
-      this.cookies.clearInteraction(reply);
       this.send(reply, 200, this.pages.continueTo(`/oidc/interaction/${encodeURIComponent(interaction.uid)}`));
     } catch (error) {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;

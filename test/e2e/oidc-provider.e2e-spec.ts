@@ -94,10 +94,14 @@ for (const { backend, needs } of BACKENDS) {
       const jwk = jwks.body.keys.find((key) => key.kid === header.kid);
       expect(jwk?.alg).toBe(header.alg);
       if (options.typ) expect(header.typ).toBe(options.typ);
-      return verify(token, createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' }), {
-        algorithms: [header.alg as 'ES256' | 'RS256'],
-        issuer: app.url,
-      }) as JwtPayload;
+      return verify(
+        token,
+        createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' }),
+        {
+          algorithms: [header.alg as 'ES256' | 'RS256'],
+          issuer: app.url,
+        },
+      ) as JwtPayload;
     }
 
     async function introspect(token: string) {
@@ -253,7 +257,10 @@ for (const { backend, needs } of BACKENDS) {
 
     it('rotates refresh tokens; presenting a used one ends the session everywhere', async () => {
       const config = await configFor(confidential);
-      const tokens = await exchange(config, await authorize(config, { email: uniqueEmail('oidc-refresh'), prompt: 'consent' }));
+      const tokens = await exchange(
+        config,
+        await authorize(config, { email: uniqueEmail('oidc-refresh'), prompt: 'consent' }),
+      );
       const refreshed = await oc.refreshTokenGrant(config, tokens.refresh_token!);
       expect(refreshed.refresh_token).toBeDefined();
       expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
@@ -291,7 +298,10 @@ for (const { backend, needs } of BACKENDS) {
 
     it('ends the session everywhere at the end-session endpoint and returns to the app', async () => {
       const config = await configFor(confidential);
-      const tokens = await exchange(config, await authorize(config, { email: uniqueEmail('oidc-logout'), prompt: 'consent' }));
+      const tokens = await exchange(
+        config,
+        await authorize(config, { email: uniqueEmail('oidc-logout'), prompt: 'consent' }),
+      );
       expect(await introspect(tokens.access_token)).toMatchObject({ active: true });
 
       const logout = oc.buildEndSessionUrl(config, {
