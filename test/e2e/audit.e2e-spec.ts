@@ -77,6 +77,17 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     secrets.push(session.refreshToken, refreshed.body.refreshToken, refreshed.body.accessToken);
     await app.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: session.refreshToken } }); // reuse
 
+    const registered = await app.request('POST', '/api/v1/admin/clients', {
+      json: { name: 'Audited app', redirect_uris: ['https://app.example.com/cb'] },
+      headers: bearer(admin.accessToken),
+    });
+    expect(registered.status).toBe(201);
+    secrets.push(registered.body.client_secret);
+    const removed = await app.request('DELETE', `/api/v1/admin/clients/${registered.body.client_id}`, {
+      headers: bearer(admin.accessToken),
+    });
+    expect(removed.status).toBe(204);
+
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the codes above expire
     const cleaned = await app.app.get(CleanupJob).run();
     expect(cleaned?.otpTokens).toBeGreaterThan(0);

@@ -156,6 +156,16 @@ const staticPage = (path: string, answers?: number): Route => ({
   base: async () => ({ path, headers: [] }),
 });
 
+/** An OpenID Connect client as an admin registers it, every optional field given. */
+const BATTERY_CLIENT = {
+  name: 'Battery app',
+  redirect_uris: ['https://app.example.com/callback'],
+  post_logout_redirect_uris: ['https://app.example.com/'],
+  public: false,
+  id_token_signed_response_alg: 'ES256',
+  token_endpoint_auth_method: 'client_secret_basic',
+};
+
 const ROUTES: Route[] = [
   {
     method: 'POST',
@@ -274,6 +284,42 @@ const ROUTES: Route[] = [
       path: `/api/v1/admin/users/${(await signIn(app)).user.id}/revoke-sessions`,
       headers: [bearer(admin.accessToken)],
     }),
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/admin/clients',
+    body: 'json',
+    malformable: [
+      'name',
+      'redirect_uris',
+      'post_logout_redirect_uris',
+      'public',
+      'id_token_signed_response_alg',
+      'token_endpoint_auth_method',
+    ],
+    base: async ({ admin }) => ({
+      path: '/api/v1/admin/clients',
+      headers: [bearer(admin.accessToken)],
+      fields: { ...BATTERY_CLIENT },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/v1/admin/clients',
+    body: 'none',
+    base: async ({ admin }) => ({ path: '/api/v1/admin/clients', headers: [bearer(admin.accessToken)] }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/admin/clients/:id',
+    body: 'none',
+    base: async ({ app, admin }) => {
+      const registered = await app.request('POST', '/api/v1/admin/clients', {
+        json: BATTERY_CLIENT,
+        headers: { authorization: `Bearer ${admin.accessToken}` },
+      });
+      return { path: `/api/v1/admin/clients/${registered.body.client_id}`, headers: [bearer(admin.accessToken)] };
+    },
   },
   ...[
     '/.well-known/jwks.json',

@@ -29,19 +29,31 @@ describe('the command line', () => {
   // A production environment missing every required variable: only help may succeed in it.
   const UNCONFIGURED = { NODE_ENV: 'production' };
 
-  it.each([[['--help']], [['-h']], [['help']], [['token', '--help']], [['token', 'revoke', '-h']]])(
-    'prints the usage for %j and exits 0 without any configuration',
-    (args) => {
-      const result = cli(cwd, UNCONFIGURED, ...args);
-      expect(result).toMatchObject({ status: 0, stderr: '' });
-      expect(result.stdout).toMatch(/^usage:\n/);
-      for (const command of ['token --service NAME --scope', 'token revoke JTI', 'audit verify'])
-        expect(result.stdout).toContain(command);
-      expect(result.stdout).toContain('audit:read, tokens:introspect, users:read');
-    },
-  );
+  it.each([
+    [['--help']],
+    [['-h']],
+    [['help']],
+    [['token', '--help']],
+    [['token', 'revoke', '-h']],
+    [['client', 'add', '--help']],
+  ])('prints the usage for %j and exits 0 without any configuration', (args) => {
+    const result = cli(cwd, UNCONFIGURED, ...args);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^usage:\n/);
+    for (const command of [
+      'token --service NAME --scope',
+      'token revoke JTI',
+      'client add --name NAME --redirect-uri URI',
+      'client list',
+      'client remove CLIENT_ID',
+      'audit verify',
+    ])
+      expect(result.stdout).toContain(command);
+    expect(result.stdout).toContain('audit:read, tokens:introspect, users:read');
+  });
 
   const MINT = ['token', '--service', 'billing', '--scope', 'audit:read'];
+  const CLIENT_ADD = ['client', 'add', '--name', 'Cli'];
 
   it.each([
     ['an unknown command', ['frobnicate'], 'unknown command "frobnicate"'],
@@ -76,6 +88,49 @@ describe('the command line', () => {
     ],
     ['an audit subcommand other than verify', ['audit', 'repair'], 'audit takes one subcommand: verify'],
     ['audit verify with a flag', ['audit', 'verify', '--fast'], 'audit takes one subcommand: verify'],
+    ['client without a subcommand', ['client'], 'client takes a subcommand: add, list or remove'],
+    ['an unknown client subcommand', ['client', 'rename'], 'client takes a subcommand: add, list or remove'],
+    ['client add without --name', ['client', 'add', '--redirect-uri', 'https://a.example/cb'], '--name is required'],
+    ['client add without --redirect-uri', CLIENT_ADD, '--redirect-uri is required (repeat it for more than one)'],
+    [
+      'client add --public with a value',
+      [...CLIENT_ADD, '--redirect-uri', 'https://a.example/cb', '--public=yes'],
+      '--public takes no value',
+    ],
+    [
+      'client add --name given twice',
+      [...CLIENT_ADD, '--name', 'Again', '--redirect-uri', 'https://a.example/cb'],
+      '--name is given twice',
+    ],
+    [
+      'client add with an unknown --id-token-alg',
+      [...CLIENT_ADD, '--redirect-uri', 'https://a.example/cb', '--id-token-alg', 'HS256'],
+      '--id-token-alg must be ES256 or RS256',
+    ],
+    [
+      'client add with an unknown --token-endpoint-auth-method',
+      [...CLIENT_ADD, '--redirect-uri', 'https://a.example/cb', '--token-endpoint-auth-method', 'none'],
+      '--token-endpoint-auth-method must be client_secret_basic or client_secret_post',
+    ],
+    [
+      'client add --token-endpoint-auth-method with --public',
+      [
+        ...CLIENT_ADD,
+        '--public',
+        '--redirect-uri',
+        'https://a.example/cb',
+        '--token-endpoint-auth-method',
+        'client_secret_post',
+      ],
+      '--token-endpoint-auth-method is for confidential clients: a --public client has no secret',
+    ],
+    ['client list with an argument', ['client', 'list', 'all'], 'client list takes no arguments'],
+    ['client remove without an id', ['client', 'remove'], 'client remove takes one argument: the client id'],
+    [
+      'client remove with a malformed id',
+      ['client', 'remove', 'not-an-id'],
+      'CLIENT_ID must be a client id as `client add` printed it: 32 hexadecimal digits',
+    ],
   ])('refuses %s with exit 2 and one line saying why, then the usage', (_what, args, reason) => {
     // A development environment would mint; nothing may be minted or read from a database here.
     const result = cli(cwd, { NODE_ENV: 'development' }, ...args);

@@ -74,6 +74,33 @@ const OPERATIONS: {
   { method: 'get', path: '/api/v1/admin/audit/export', status: '200', bearer: true },
   { method: 'get', path: '/api/v1/admin/users', status: '200', bearer: true, response: ['items', 'nextCursor'] },
   { method: 'post', path: '/api/v1/admin/users/{id}/revoke-sessions', status: '204', bearer: true },
+  {
+    method: 'post',
+    path: '/api/v1/admin/clients',
+    status: '201',
+    bearer: true,
+    body: [
+      'name',
+      'redirect_uris',
+      'post_logout_redirect_uris',
+      'public',
+      'id_token_signed_response_alg',
+      'token_endpoint_auth_method',
+    ],
+    response: [
+      'client_id',
+      'client_secret',
+      'name',
+      'redirect_uris',
+      'post_logout_redirect_uris',
+      'public',
+      'id_token_signed_response_alg',
+      'token_endpoint_auth_method',
+      'created_at',
+    ],
+  },
+  { method: 'get', path: '/api/v1/admin/clients', status: '200', bearer: true, response: ['items'] },
+  { method: 'delete', path: '/api/v1/admin/clients/{client_id}', status: '204', bearer: true },
   { method: 'get', path: '/.well-known/jwks.json', status: '200', bearer: false, response: ['keys'] },
   { method: 'get', path: '/health/live', status: '200', bearer: false },
   { method: 'get', path: '/health/ready', status: '200', bearer: false, response: ['status', 'details'] },
@@ -186,6 +213,13 @@ describe('OpenAPI documentation', () => {
     for (const path of ['/api/v1/admin/audit', '/api/v1/admin/users'])
       expect(codesOf('get', path)).toEqual(expect.arrayContaining(['unauthorized', 'forbidden', 'validation_failed']));
     expect(codesOf('post', '/api/v1/admin/users/{id}/revoke-sessions')).toEqual(
+      expect.arrayContaining(['unauthorized', 'forbidden', 'not_found']),
+    );
+    expect(codesOf('post', '/api/v1/admin/clients')).toEqual(
+      expect.arrayContaining(['unauthorized', 'forbidden', 'validation_failed']),
+    );
+    expect(codesOf('get', '/api/v1/admin/clients')).toEqual(expect.arrayContaining(['unauthorized', 'forbidden']));
+    expect(codesOf('delete', '/api/v1/admin/clients/{client_id}')).toEqual(
       expect.arrayContaining(['unauthorized', 'forbidden', 'not_found']),
     );
   });

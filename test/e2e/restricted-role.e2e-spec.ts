@@ -184,7 +184,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     }
   }
 
-  it('signs in, reads and edits the profile, refreshes, serves the admin, and logs out', async () => {
+  it('signs in, reads and edits the profile, refreshes, serves the admin (users, audit, clients), and logs out', async () => {
     const user = await signIn(app);
     const me = await app.request('GET', '/api/v1/users/me', { headers: bearer(user.accessToken) });
     expect(me).toMatchObject({ status: 200, body: { id: user.user.id, email: user.email } });
@@ -210,6 +210,19 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
       headers: bearer(admin.accessToken),
     });
     expect(revoked.status).toBe(204);
+    const registered = await app.request('POST', '/api/v1/admin/clients', {
+      json: { name: 'Restricted', redirect_uris: ['https://app.example.com/cb'] },
+      headers: bearer(admin.accessToken),
+    });
+    expect(registered.status).toBe(201);
+    const listed = await app.request('GET', '/api/v1/admin/clients', { headers: bearer(admin.accessToken) });
+    expect(listed.body.items.map((client: { client_id: string }) => client.client_id)).toContain(
+      registered.body.client_id,
+    );
+    const removed = await app.request('DELETE', `/api/v1/admin/clients/${registered.body.client_id}`, {
+      headers: bearer(admin.accessToken),
+    });
+    expect(removed.status).toBe(204);
     expect((await app.request('POST', '/api/v1/auth/logout', { headers: bearer(admin.accessToken) })).status).toBe(204);
     expect((await app.request('GET', '/api/v1/users/me', { headers: bearer(admin.accessToken) })).status).toBe(401);
   });
@@ -238,6 +251,23 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
       '1s',
     );
     expect(expiring.status).toBe(0);
+  });
+
+  it('registers, lists and removes OpenID Connect clients with the CLI under the role', async () => {
+    const added = await runCli(
+      { env: serviceEnv },
+      'client',
+      'add',
+      '--public',
+      '--name',
+      'Restricted CLI',
+      '--redirect-uri',
+      'com.example.app:/cb',
+    );
+    expect(added).toMatchObject({ status: 0, stderr: '' });
+    const { client_id: clientId } = JSON.parse(added.stdout) as { client_id: string };
+    expect((await runCli({ env: serviceEnv }, 'client', 'list')).stdout).toContain(clientId);
+    expect(await runCli({ env: serviceEnv }, 'client', 'remove', clientId)).toMatchObject({ status: 0, stderr: '' });
   });
 
   it('seals every event, cleans up expired codes, ended sessions, tokens and OIDC state, and prunes rounds past retention', async () => {
@@ -284,6 +314,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     ['truncate the seals', 'TRUNCATE audit_seals'],
     ['truncate the anchors', 'TRUNCATE audit_anchors'],
     ['delete a user', 'DELETE FROM users'],
+    ['change a client', 'UPDATE oidc_clients SET name = name'],
     ['read the migrations', 'SELECT * FROM migrations'],
     ['create a table', 'CREATE TABLE intruder (id int)'],
     ['alter a table', 'ALTER TABLE audit_events DROP COLUMN details'],

@@ -49,7 +49,7 @@ for (const { engine, needs, database } of ENGINES) {
         for (let undone = 0; undone < applied.length; undone++) await dataSource.undoLastMigration();
         const tables = await dataSource
           .createQueryRunner()
-          .getTables(['users', 'otp_tokens', 'sessions', 'audit_events', 'oidc_payloads']);
+          .getTables(['users', 'otp_tokens', 'sessions', 'audit_events', 'oidc_clients', 'oidc_payloads']);
         expect(tables).toEqual([]);
       } finally {
         if (dataSource.isInitialized) await dataSource.destroy();
