@@ -9,4 +9,14 @@ import { OtpToken } from './otp/otp-token.entity';
 import { User } from './users/user.entity';
 
 /** Every entity, for data sources built outside Nest (the TypeORM CLI, tests); the app loads them from their modules. */
-export const ENTITIES = [User, OtpToken, Session, ServiceToken, AuditEvent, AuditSeal, AuditAnchor, OidcClient, OidcPayload];
+export const ENTITIES = [
+  User,
+  OtpToken,
+  Session,
+  ServiceToken,
+  AuditEvent,
+  AuditSeal,
+  AuditAnchor,
+  OidcClient,
+  OidcPayload,
+];

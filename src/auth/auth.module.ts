@@ -48,6 +48,14 @@ import { VerifiedTokens } from './verified-tokens';
     SignInRepository,
     SignInService,
   ],
-  exports: [AuthService, SignInService, TokensService, SessionsService, ServiceTokensService, JwtAuthGuard, AccessGuard],
+  exports: [
+    AuthService,
+    SignInService,
+    TokensService,
+    SessionsService,
+    ServiceTokensService,
+    JwtAuthGuard,
+    AccessGuard,
+  ],
 })
 export class AuthModule {}

@@ -2,14 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type {
-  Adapter,
-  AdapterPayload,
-  Configuration,
-  InteractionResults,
-  KoaContextWithOIDC,
-  Provider,
-} from 'oidc-provider';
+import type { Adapter, Configuration, InteractionResults, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { AuditService } from '../audit/audit.service';
 import { Session } from '../auth/session.entity';
 import { SessionsService } from '../auth/sessions.service';
@@ -89,7 +82,7 @@ export class OidcProvider implements OnModuleInit {
     this.provider.Client.prototype.includeSid = () => true;
     this.provider.use((ctx, next) => this.afterProtocolStep(ctx as KoaContextWithOIDC, next));
     this.provider.on('server_error', (_ctx, error: Error) => this.logger.error(error.message, error.stack));
-    this.callback = this.provider.callback() as typeof this.callback;
+    this.callback = this.provider.callback();
   }
 
   /** Hands a request to the library. */
@@ -311,7 +304,7 @@ export class OidcProvider implements OnModuleInit {
           metadata.token_endpoint_auth_method = this.requests.getStore()?.basicAuth
             ? 'client_secret_basic'
             : 'client_secret_post';
-        return metadata as AdapterPayload | undefined;
+        return metadata;
       },
       upsert: readOnly,
       findByUid: readOnly,

@@ -289,7 +289,7 @@ for (const { backend, needs } of BACKENDS) {
     });
 
     it('accepts the secret as HTTP Basic as well as posted', async () => {
-      const config = await configFor(confidential, oc.ClientSecretBasic(confidential.client_secret!));
+      const config = await configFor(confidential, oc.ClientSecretBasic(confidential.client_secret));
       const tokens = await exchange(config, await authorize(config, { email: uniqueEmail('oidc-basic') }));
       expect(tokens.access_token).toBeDefined();
       const wrong = await configFor(confidential, oc.ClientSecretBasic('not-the-secret'));
