@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Adapter, Configuration, InteractionResults, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { AuditService } from '../audit/audit.service';
 import { Session } from '../auth/session.entity';
 import { SessionsService } from '../auth/sessions.service';
@@ -13,6 +14,7 @@ import { AppConfig, ConfigError } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
 import { OidcClientsService } from '../oidc/clients/oidc-clients.service';
 import { OidcStorage } from '../oidc/storage/oidc-storage';
+import { RATE_LIMIT_STORAGE } from '../store/store.module';
 import { UsersService } from '../users/users.service';
 import { SignInPages } from '../web/sign-in-pages';
 import { WebCookies } from '../web/web-cookies';
@@ -69,6 +71,7 @@ export class OidcProvider implements OnModuleInit {
     private readonly audit: AuditService,
     private readonly cookies: WebCookies,
     private readonly pages: SignInPages,
+    @Inject(RATE_LIMIT_STORAGE) private readonly rateLimits: ThrottlerStorage,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -83,6 +86,17 @@ export class OidcProvider implements OnModuleInit {
     this.provider.use((ctx, next) => this.afterProtocolStep(ctx as KoaContextWithOIDC, next));
     this.provider.on('server_error', (_ctx, error: Error) => this.logger.error(error.message, error.stack));
     this.callback = this.provider.callback();
+  }
+
+  /**
+   * The browser endpoints (authorization, end-session) under the per-IP limit of every other route:
+   * each authorization writes state. Seconds to wait when refused, else undefined. The token
+   * endpoint is left to the clients' servers, which speak for many users from one address.
+   */
+  async refusedForRate(ip: string): Promise<number | undefined> {
+    const limit = this.config.rateLimit.globalPerIpPerMinute;
+    const record = await this.rateLimits.increment(`oidc:${ip}`, 60_000, limit, 60_000, 'oidc');
+    return record.isBlocked ? record.timeToBlockExpire : undefined;
   }
 
   /** Hands a request to the library. */

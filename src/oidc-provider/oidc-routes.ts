@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clientContextOf } from '../common/client-context';
+import { clientAddressOf, clientContextOf } from '../common/client-context';
 import { OidcProvider } from './oidc-provider.service';
 
 /** The library's endpoints; `/oidc/interaction/*` and `/oidc/me` are Nest controllers. */
@@ -14,6 +14,8 @@ const LIBRARY_PATHS = [
   '/oidc/session/end/success',
 ];
 
+const BROWSER_PATHS = /^\/oidc\/(auth|session)(\/|\?|$)/;
+
 /**
  * Routes the library's endpoints to it, in a Fastify context of their own that leaves the body
  * unread (the library parses it, and refuses duplicated parameters). Our response headers
@@ -26,6 +28,14 @@ export function registerOidcRoutes(fastify: FastifyInstance, oidc: OidcProvider)
       done(null),
     );
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      if (BROWSER_PATHS.test(request.url)) {
+        const retryAfter = await oidc.refusedForRate(clientAddressOf(request));
+        if (retryAfter !== undefined)
+          return reply
+            .status(429)
+            .header('retry-after', String(retryAfter))
+            .send({ error: 'rate_limited', error_description: 'Too many requests from this client; try again later.' });
+      }
       reply.hijack();
       for (const [name, value] of Object.entries(reply.getHeaders()))
         if (value !== undefined) reply.raw.setHeader(name, value);

@@ -335,3 +335,30 @@ for (const { backend, needs } of BACKENDS) {
     });
   });
 }
+
+describe('OpenID provider: rate limits', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ backend: 'sqlite-memory', env: { RATE_LIMIT_GLOBAL_PER_IP_PER_MINUTE: '5' } });
+  });
+  afterAll(() => app?.close());
+
+  it('puts the browser endpoints under the per-IP limit, not the token endpoint of the apps’ servers', async () => {
+    const authorize = () => app.request('GET', '/oidc/auth?client_id=nobody&response_type=code&scope=openid');
+    for (let i = 0; i < 5; i++) expect((await authorize()).status).toBe(400);
+    const refused = await authorize();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body).toMatchObject({ error: 'rate_limited' });
+    expect(refused.headers.get('x-request-id')).toBeTruthy();
+
+    for (let i = 0; i < 7; i++) {
+      const token = await app.request('POST', '/oidc/token', {
+        body: 'grant_type=authorization_code&code=x&client_id=nobody',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(token.status).toBe(401);
+    }
+  });
+});
