@@ -179,9 +179,15 @@ export interface Deployment {
 /**
  * Several compiled instances of one deployment: same secrets and signing key, one fresh
  * PostgreSQL database, one Redis key prefix, one SMTP sink. All start at once, as after a deploy.
+ * `ports` (from `freePorts`) when the environment must name an instance's URL, e.g. as PUBLIC_URL.
  */
-export async function startDeployment(count: number, env: Record<string, string>): Promise<Deployment> {
+export async function startDeployment(
+  count: number,
+  env: Record<string, string>,
+  ports?: number[],
+): Promise<Deployment> {
   assertCompiled();
+  if (ports && ports.length !== count) throw new Error(`${count} instances need ${count} ports, not ${ports.length}`);
   const cleanups: (() => Promise<void> | void)[] = [];
   const sink = new SmtpSink();
   await sink.start();
@@ -199,9 +205,11 @@ export async function startDeployment(count: number, env: Record<string, string>
       LOG_LEVEL: 'warn',
       ...env,
     };
-    const ports = await freePorts(count);
+    const instancePorts = ports ?? (await freePorts(count));
     const started = await Promise.allSettled(
-      ports.map((port, i) => AppProcess.start({ name: String.fromCharCode(65 + i), env: deployment, port, sink })),
+      instancePorts.map((port, i) =>
+        AppProcess.start({ name: String.fromCharCode(65 + i), env: deployment, port, sink }),
+      ),
     );
     instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const failed = started.flatMap((result) =>
