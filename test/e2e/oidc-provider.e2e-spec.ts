@@ -1,13 +1,17 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decode, JwtPayload, verify } from 'jsonwebtoken';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { Clock } from '../../src/common/clock';
-import { freePort } from '../support/app-process';
+import { COMPILED_MAIN, freePort } from '../support/app-process';
 import { runCli } from '../support/cli';
 import { uniqueEmail } from '../support/factories';
 import { RelyingPartyServer, signInAtPages } from '../support/relying-party';
 import { CHROMIUM_PATH, describeWith } from '../support/services';
-import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
+import { BACKENDS, newSigningKeyPem, startTestApp, TestApp } from '../support/test-app';
 
 const newRsaKeyPem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -360,5 +364,46 @@ describe('OpenID provider: rate limits', () => {
       });
       expect(token.status).toBe(401);
     }
+  });
+});
+
+describe('OpenID provider: the compiled server in production', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'oidc-prod-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to start, naming JWT_RSA_PRIVATE_KEY, once an RS256 client exists without that key', async () => {
+    const env = {
+      DATABASE_URL: `sqlite:${join(dir, 'app.sqlite')}`,
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      JWT_PRIVATE_KEY: newSigningKeyPem(),
+      MAIL_SERVER: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+    };
+    const added = await runCli(
+      { env: { ...env, NODE_ENV: 'test', JWT_RSA_PRIVATE_KEY: newRsaKeyPem() } },
+      ...[
+        'client',
+        'add',
+        '--name',
+        'Legacy',
+        '--redirect-uri',
+        'https://legacy.example.com/cb',
+        '--id-token-alg',
+        'RS256',
+      ],
+    );
+    expect(added).toMatchObject({ status: 0, stderr: '' });
+
+    const server = spawn(process.execPath, [COMPILED_MAIN], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...env, NODE_ENV: 'production', PORT: String(await freePort()) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    server.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => server.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('JWT_RSA_PRIVATE_KEY')]);
   });
 });
