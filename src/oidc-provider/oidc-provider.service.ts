@@ -30,7 +30,6 @@ export const OIDC_ROUTES = {
   userinfo: '/oidc/me',
   jwks: '/.well-known/jwks.json',
 } as const;
-export const OIDC_LIBRARY_PATHS = ['/.well-known/openid-configuration', '/oidc/auth', '/oidc/token', '/oidc/session'];
 
 const SCOPES = ['openid', 'email', 'profile', 'offline_access'];
 /** What an access token of ours may do at the API and the userinfo endpoint. */
