@@ -53,6 +53,8 @@ export class MailService {
   private readonly fallbackLocale: string;
   private readonly from: Mailbox;
   private readonly timeoutMs: number;
+  /** PUBLIC_URL's hostname, without port: the origin the code is bound to in its last line. */
+  private readonly codeOrigin: string;
   private lastCheck?: { at: number; result: Promise<void> };
 
   constructor(
@@ -66,6 +68,7 @@ export class MailService {
     // Validated at startup; nodemailer encodes the name and punycodes the domain.
     this.from = parseMailbox(config.mail.defaultSender)!;
     this.timeoutMs = config.mail.timeoutMs;
+    this.codeOrigin = new URL(config.http.publicUrl).hostname;
   }
 
   /** The transport's health, checked at most every 30 s: an SMTP check opens a connection. */
@@ -90,6 +93,8 @@ export class MailService {
       code: mail.code,
       ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)),
       signInUrl: mail.signInUrl,
+      // The origin-bound code line (WebKit's and Chrome's format) that lets browsers offer the code on our site only.
+      autofillLine: `@${this.codeOrigin} #${mail.code}`,
       lang: templates.lang,
     };
     const subject = templates.subject(context);

@@ -22,7 +22,7 @@ import { WebCookies } from '../web/web-cookies';
 type Library = typeof import('oidc-provider');
 
 /** The paths the library answers; the interaction pages and userinfo are ours. */
-export const OIDC_ROUTES = {
+const OIDC_ROUTES = {
   authorization: '/oidc/auth',
   token: '/oidc/token',
   revocation: '/oidc/token/revocation',

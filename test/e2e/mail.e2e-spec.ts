@@ -161,6 +161,29 @@ describe('login mail headers, read back by a real parser from a real SMTP server
     });
   });
 
+  it.each(LOCALES)(
+    "ends the %s mail with the origin-bound code line of PUBLIC_URL's hostname, without its port",
+    async (locale) => {
+      const mail = await mailServiceFor({
+        MAIL_PORT: String(sink.port),
+        PUBLIC_URL: 'https://Login.Example.com:8443/base',
+      });
+      try {
+        await mail.sut.sendLoginCode({
+          to: 'ada@example.com',
+          code: CODE,
+          ttlSeconds: TTL_SECONDS,
+          acceptLanguage: locale,
+        });
+        const parsed = await simpleParser(sink.messages[sink.messages.length - 1].raw);
+        expect(parsed.text!.trimEnd().split('\n').at(-1)).toBe(`@login.example.com #${CODE}`);
+        expect(parsed.html).toContain(`@login.example.com #${CODE}`);
+      } finally {
+        await mail.close();
+      }
+    },
+  );
+
   it('keeps a non-ASCII local part in UTF-8 and asks for SMTPUTF8, which the server offers', async () => {
     const mail = await mailServiceFor({ MAIL_PORT: String(sink.port), MAIL_DEFAULT_SENDER: 'login@example.com' });
     try {
