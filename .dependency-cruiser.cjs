@@ -16,6 +16,7 @@ const LAYERS = [
   'rate-limit',
   'auth',
   'oidc',
+  'webhooks',
   // web and operations
   'cleanup',
   'docs',
@@ -32,7 +33,7 @@ const againstTheDirection = LAYERS.map((folder, index) => ({
   // Unit specs may wire real collaborators from anywhere.
   from: { path: `^src/${folder}/`, pathNot: '\\.spec\\.ts$' },
   to: {
-    path: `^src/(${[...LAYERS.slice(index + 1), '[^/]+\\.ts$'].join('|')})`,
+    path: `^src/(${[...LAYERS.slice(index + 1).map((later) => `${later}/`), '[^/]+\\.ts$'].join('|')})`,
     // A TypeORM relation names the other entity's type only; nothing is imported at run time.
     dependencyTypesNot: ['type-only'],
   },

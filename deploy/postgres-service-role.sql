@@ -68,6 +68,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON otp_tokens, sessions, service_tokens TO 
 GRANT SELECT, INSERT, DELETE ON oidc_clients TO :"service_role";
 -- The OpenID Provider's state: written as sign-ins proceed, deleted when used, revoked or expired.
 GRANT SELECT, INSERT, UPDATE, DELETE ON oidc_payloads TO :"service_role";
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints, webhook_events, webhook_deliveries, webhook_attempts TO :"service_role";
 
 -- The audit trail: DELETE on events and seals is for retention only.
 GRANT SELECT, INSERT, DELETE ON audit_events, audit_seals TO :"service_role";
@@ -77,6 +78,7 @@ REVOKE DELETE ON audit_anchors FROM :"service_role";
 
 -- The ids of events and anchors.
 GRANT USAGE ON SEQUENCE audit_events_id_seq, audit_anchors_id_seq TO :"service_role";
+GRANT USAGE ON SEQUENCE webhook_events_id_seq, webhook_deliveries_id_seq, webhook_attempts_id_seq TO :"service_role";
 
 -- Nothing on the migrations table: the owner migrates (DATABASE_MIGRATE=false).
 

@@ -23,6 +23,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { StoreModule } from './store/store.module';
 import { UsersModule } from './users/users.module';
 import { WebModule } from './web/web.module';
+import { WebhookDeliveryModule, WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -43,6 +44,8 @@ export class AppModule {
         AuthModule,
         OtpModule,
         OidcModule,
+        WebhooksModule,
+        WebhookDeliveryModule,
         CleanupModule,
         HealthModule,
         RateLimitModule,

@@ -8,6 +8,7 @@ import { ClientCommands, parseClientArguments } from './cli/client.command';
 import { CommandError, UsageError } from './cli/command-line';
 import { parseMintArguments, parseRevokeArguments, ServiceTokenCommands } from './cli/service-token.command';
 import { loadSigningKeys } from './auth/signing-keys';
+import { parseWebhookArguments, WebhookCommands } from './cli/webhook.command';
 import { ConfigError } from './config/app-config';
 import { readAppConfig } from './config/app-config.module';
 import { CoreModule } from './core.module';
@@ -27,6 +28,14 @@ const USAGE = `usage:
       the registered clients as JSON, without secrets
   npm run cli -- client remove CLIENT_ID
       every instance refuses the client from now on
+  npm run cli -- webhook add --url URL --events EVENT[,EVENT…]
+      register a webhook endpoint; prints {"id", "url", "events", "secret"} as JSON, the signing
+      secret this once; events: user.created, user.deleted, user.email_changed, session.created,
+      session.revoked, refresh_token.reused, otp.locked
+  npm run cli -- webhook list
+      the webhook endpoints as JSON, without secrets
+  npm run cli -- webhook remove ID
+      removes the endpoint with its pending deliveries
   npm run cli -- audit verify
       check the audit chain: exit 0 when intact, 1 when broken
   npm run cli -- help
@@ -50,6 +59,10 @@ function parseCommand(argv: string[]): Command | 'help' {
     case 'client': {
       const request = parseClientArguments(rest);
       return async (app) => print(await app.get(ClientCommands).run(request));
+    }
+    case 'webhook': {
+      const request = parseWebhookArguments(rest);
+      return async (app) => print(await app.get(WebhookCommands).run(request));
     }
     case 'audit': {
       if (rest[0] !== 'verify' || rest.length > 1) throw new UsageError('audit takes one subcommand: verify');

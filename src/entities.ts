@@ -7,6 +7,10 @@ import { OidcClient } from './oidc/clients/oidc-client.entity';
 import { OidcPayload } from './oidc/storage/oidc-payload.entity';
 import { OtpToken } from './otp/otp-token.entity';
 import { User } from './users/user.entity';
+import { WebhookAttempt } from './webhooks/webhook-attempt.entity';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
+import { WebhookEvent } from './webhooks/webhook-event.entity';
 
 /** Every entity, for data sources built outside Nest (the TypeORM CLI, tests); the app loads them from their modules. */
 export const ENTITIES = [
@@ -19,4 +23,8 @@ export const ENTITIES = [
   AuditAnchor,
   OidcClient,
   OidcPayload,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookDelivery,
+  WebhookAttempt,
 ];

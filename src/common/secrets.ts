@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, Hmac, randomBytes } from 'node:crypto';
 
 /** What the service stores encrypted, because it must read it back: one key per purpose. */
-export type SealedPurpose = 'oidc-client-secret' | 'oidc-state';
+export type SealedPurpose = 'oidc-client-secret' | 'oidc-state' | 'webhook-secret';
 
 /**
  * Keyed hashes of everything secret the service keeps. One key per purpose is derived from
@@ -35,7 +35,7 @@ export class Secrets {
       }),
     );
     this.auditKeyId = this.auditKeys.keys().next().value!;
-    const purposes: SealedPurpose[] = ['oidc-client-secret', 'oidc-state'];
+    const purposes: SealedPurpose[] = ['oidc-client-secret', 'oidc-state', 'webhook-secret'];
     this.sealKeys = new Map(
       purposes.map((purpose) => [
         purpose,

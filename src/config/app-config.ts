@@ -70,6 +70,17 @@ export interface JwtConfig {
   generateMissingKey: boolean;
 }
 
+export interface WebhooksConfig {
+  /** WEBHOOK_ALLOW_PRIVATE: lifts the address rule only (loopback, private, link-local, metadata). */
+  allowPrivate: boolean;
+  /** WEBHOOK_RETRY_DELAYS: the wait before each retry after a failed attempt; then the delivery is given up. */
+  retryDelaysMs: number[];
+  /** WEBHOOK_TIMEOUT_MS: how long a receiver has to answer. */
+  timeoutMs: number;
+  /** WEBHOOK_POLL_MS: how often the delivering instance looks for events and due retries. */
+  pollMs: number;
+}
+
 export interface AppConfig {
   env: NodeEnv;
   http: { port: number; host: string; trustProxy: false | number | string; publicUrl: string; corsOrigins: string[] };
@@ -94,6 +105,7 @@ export interface AppConfig {
   adminEmails: string[];
   cleanupCron: string;
   auditRetentionDays: number;
+  webhooks: WebhooksConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -172,7 +184,35 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       .filter(Boolean),
     cleanupCron: env.matching('CLEANUP_CRON', '0 * * * * *', isCronExpression, 'a cron expression with 5 or 6 fields'),
     auditRetentionDays: env.int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    webhooks: readWebhooks(env, production),
     logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+}
+
+/** The Standard Webhooks schedule: retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after each failure (27.6 h). */
+const DEFAULT_RETRY_DELAYS = '5s,5m,30m,2h,5h,10h,10h';
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DAY_MS = 86_400_000;
+
+function readWebhooks(env: EnvReader, production: boolean): WebhooksConfig {
+  const retryDelaysMs = env
+    .string('WEBHOOK_RETRY_DELAYS', DEFAULT_RETRY_DELAYS)
+    .split(',')
+    .map((item) => {
+      const match = DURATION.exec(item.trim());
+      if (!match)
+        throw new ConfigError('WEBHOOK_RETRY_DELAYS', `must list durations such as 5s,5m,2h, got "${item.trim()}"`);
+      return Number(match[1]) * UNIT_MS[match[2]];
+    });
+  if (retryDelaysMs[0] > 30_000) throw new ConfigError('WEBHOOK_RETRY_DELAYS', 'must retry first within 30s');
+  if (production && retryDelaysMs.reduce((sum, delay) => sum + delay, 0) < DAY_MS)
+    throw new ConfigError('WEBHOOK_RETRY_DELAYS', 'must keep retrying for at least 24h in production');
+  return {
+    allowPrivate: env.bool('WEBHOOK_ALLOW_PRIVATE', false),
+    retryDelaysMs,
+    timeoutMs: env.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    pollMs: env.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
   };
 }
 

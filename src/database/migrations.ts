@@ -6,12 +6,14 @@ import { ServiceTokensPostgres1765200000000 } from '../../migrations/postgres/17
 import { AuditSealRoundsPostgres1766000000000 } from '../../migrations/postgres/1766000000000-audit-seal-rounds';
 import { OidcClientsPostgres1767000000000 } from '../../migrations/postgres/1767000000000-oidc-clients';
 import { OidcPayloadsPostgres1767000001000 } from '../../migrations/postgres/1767000001000-oidc-payloads';
+import { WebhooksPostgres1768000000000 } from '../../migrations/postgres/1768000000000-webhooks';
 import { InitialSchemaSqlite1764000000000 } from '../../migrations/sqlite/1764000000000-initial-schema';
 import { AuditChainSqlite1764100000000 } from '../../migrations/sqlite/1764100000000-audit-chain';
 import { ServiceTokensSqlite1765200000000 } from '../../migrations/sqlite/1765200000000-service-tokens';
 import { AuditSealRoundsSqlite1766000000000 } from '../../migrations/sqlite/1766000000000-audit-seal-rounds';
 import { OidcClientsSqlite1767000000000 } from '../../migrations/sqlite/1767000000000-oidc-clients';
 import { OidcPayloadsSqlite1767000001000 } from '../../migrations/sqlite/1767000001000-oidc-payloads';
+import { WebhooksSqlite1768000000000 } from '../../migrations/sqlite/1768000000000-webhooks';
 
 export const POSTGRES_MIGRATIONS = [
   InitialSchemaPostgres1764000000000,
@@ -20,6 +22,7 @@ export const POSTGRES_MIGRATIONS = [
   AuditSealRoundsPostgres1766000000000,
   OidcClientsPostgres1767000000000,
   OidcPayloadsPostgres1767000001000,
+  WebhooksPostgres1768000000000,
 ];
 export const SQLITE_MIGRATIONS = [
   InitialSchemaSqlite1764000000000,
@@ -28,6 +31,7 @@ export const SQLITE_MIGRATIONS = [
   AuditSealRoundsSqlite1766000000000,
   OidcClientsSqlite1767000000000,
   OidcPayloadsSqlite1767000001000,
+  WebhooksSqlite1768000000000,
 ];
 
 /** The advisory lock every instance of the service takes to migrate a PostgreSQL database. */

@@ -46,6 +46,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered (2xx), failed (retried later), given_up (last retry failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookOldestPending = new Gauge({
+    name: 'webhook_oldest_pending_seconds',
+    help: 'Age of the oldest event not yet delivered to every endpoint, as the delivering instance last saw it (0: none)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -153,6 +153,12 @@ export class AppProcess {
       : `--- last ${lines.length} lines of instance ${this.name} ---\n${lines.join('\n')}`;
   }
 
+  /** A crash: SIGKILL at once, nothing finishes. */
+  async kill(): Promise<void> {
+    if (this.exitCode === undefined) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited within the grace; resolves to the exit code (null when killed). */
   async stop(): Promise<number | null> {
     if (this.exitCode === undefined) {

@@ -1,0 +1,310 @@
+import { DataSource } from 'typeorm';
+import { runCli } from '../support/cli';
+import { requestCode, signIn, uniqueEmail } from '../support/factories';
+import { waitUntil } from '../support/app-process';
+import { describeWith } from '../support/services';
+import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+/** Webhooks: registered by an admin, written with the change they describe, signed, retried. */
+
+const ADMIN = 'hooks-admin@example.com';
+const WEBHOOKS = '/api/v1/admin/webhooks';
+const ALL_EVENTS = [
+  'user.created',
+  'user.deleted',
+  'user.email_changed',
+  'session.created',
+  'session.revoked',
+  'refresh_token.reused',
+  'otp.locked',
+];
+const RETRY_DELAYS_MS = [100, 200, 300];
+const TIMEOUT_MS = 400;
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+for (const { backend, needs } of BACKENDS) {
+  describeWith(needs, `webhooks on ${backend}`, () => {
+    let app: TestApp;
+    let admin: string;
+    const receivers: WebhookReceiver[] = [];
+
+    const register = (body: unknown, token = admin) =>
+      app.request('POST', WEBHOOKS, { json: body, headers: bearer(token) });
+    const deliveries = async (id: string) =>
+      (await app.request('GET', `${WEBHOOKS}/${id}/deliveries`, { headers: bearer(admin) })).body.items as {
+        eventId: string;
+        type: string;
+        attempt: number;
+        status: number | null;
+        error: string | null;
+        at: string;
+        nextAttemptAt: string | null;
+      }[];
+    const newReceiver = async () => {
+      const receiver = await new WebhookReceiver().start();
+      receivers.push(receiver);
+      return receiver;
+    };
+    /** A receiver subscribed to `events`, with its secret. */
+    const subscribed = async (events = ALL_EVENTS) => {
+      const receiver = await newReceiver();
+      const created = await register({ url: receiver.url, events });
+      expect(created.status).toBe(201);
+      return { receiver, id: created.body.id as string, secret: created.body.secret as string };
+    };
+
+    beforeAll(async () => {
+      app = await startTestApp({
+        backend,
+        env: {
+          ADMIN_EMAILS: ADMIN,
+          WEBHOOK_ALLOW_PRIVATE: 'true',
+          WEBHOOK_POLL_MS: '50',
+          WEBHOOK_RETRY_DELAYS: RETRY_DELAYS_MS.map((ms) => `${ms}ms`).join(','),
+          WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
+          OTP_MAX_ATTEMPTS: '2',
+          JWT_REFRESH_GRACE_SECONDS: '0',
+          OTP_RESEND_COOLDOWN_SECONDS: '0',
+        },
+      });
+      admin = (await signIn(app, ADMIN)).accessToken;
+    });
+    afterAll(async () => {
+      await app?.close();
+      for (const receiver of receivers) await receiver.stop();
+    });
+
+    describe('registration', () => {
+      it('shows the secret once, stores it only sealed, and lists endpoints without it', async () => {
+        const receiver = await newReceiver();
+        const created = await register({ url: receiver.url, events: ['user.created', 'session.revoked'] });
+        expect(created.status).toBe(201);
+        expect(created.body).toEqual({
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          url: receiver.url,
+          events: ['user.created', 'session.revoked'],
+          secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+        });
+        const rows: { id: string; secret_sealed: string }[] = await app.app
+          .get(DataSource)
+          .query('SELECT id, secret_sealed FROM webhook_endpoints');
+        const stored = rows.find((row) => row.id === created.body.id)!;
+        expect(stored.secret_sealed).not.toContain(created.body.secret.slice('whsec_'.length));
+        expect(stored.secret_sealed).not.toContain(Buffer.from(created.body.secret.slice(6), 'base64').toString('hex'));
+
+        const list = await app.request('GET', WEBHOOKS, { headers: bearer(admin) });
+        expect(list.status).toBe(200);
+        expect(list.body.items).toContainEqual({
+          id: created.body.id,
+          url: receiver.url,
+          events: ['user.created', 'session.revoked'],
+          createdAt: expect.any(String),
+        });
+        expect(list.text).not.toContain('whsec_');
+
+        expect((await app.request('DELETE', `${WEBHOOKS}/${created.body.id}`, { headers: bearer(admin) })).status).toBe(
+          204,
+        );
+        expect((await app.request('DELETE', `${WEBHOOKS}/${created.body.id}`, { headers: bearer(admin) })).status).toBe(
+          404,
+        );
+        expect(
+          (await app.request('GET', `${WEBHOOKS}/${created.body.id}/deliveries`, { headers: bearer(admin) })).status,
+        ).toBe(404);
+      });
+
+      it('is for admins only', async () => {
+        const user = (await signIn(app)).accessToken;
+        expect((await register({ url: 'https://hooks.example.com/', events: ['user.created'] }, user)).status).toBe(
+          403,
+        );
+        expect((await app.request('GET', WEBHOOKS, { headers: bearer(user) })).status).toBe(403);
+        expect((await app.request('GET', WEBHOOKS)).status).toBe(401);
+      });
+
+      it.each([
+        [{ url: 'ftp://hooks.example.com/', events: ['user.created'] }, 'url'],
+        [{ url: 'not a url', events: ['user.created'] }, 'url'],
+        [{ url: 'https://user:pw@hooks.example.com/', events: ['user.created'] }, 'url'],
+        [{ url: 'https://hooks.example.com/', events: [] }, 'events'],
+        [{ url: 'https://hooks.example.com/', events: ['user.created', 'otp.verified'] }, 'events[1]'],
+        [{ url: 'https://hooks.example.com/', events: 'user.created' }, 'events'],
+        [{ events: ['user.created'] }, 'url'],
+      ])('refuses %j with 400 validation_failed naming %s', async (body, field) => {
+        const response = await register(body);
+        expect(response.status).toBe(400);
+        expect(response.body.code).toBe('validation_failed');
+        expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
+      });
+
+      it('registers, lists and removes through the command line', async () => {
+        const receiver = await newReceiver();
+        const added = await runCli(app, 'webhook', 'add', '--url', receiver.url, '--events', 'user.created,otp.locked');
+        expect(added.status).toBe(0);
+        const printed = JSON.parse(added.stdout) as { id: string; url: string; events: string[]; secret: string };
+        expect(printed).toEqual({
+          id: expect.any(String),
+          url: receiver.url,
+          events: ['user.created', 'otp.locked'],
+          secret: expect.stringMatching(/^whsec_/),
+        });
+        const listed = await runCli(app, 'webhook', 'list');
+        expect(listed.stdout).toContain(printed.id);
+        expect(listed.stdout).not.toContain('whsec_');
+        const refused = await runCli(app, 'webhook', 'add', '--url', 'gopher://x.example/', '--events', 'user.created');
+        expect(refused.status).not.toBe(0);
+        expect(refused.stderr).toContain('--url');
+        expect((await runCli(app, 'webhook', 'remove', printed.id)).status).toBe(0);
+        expect((await runCli(app, 'webhook', 'list')).stdout).not.toContain(printed.id);
+      });
+    });
+
+    describe('delivery', () => {
+      it('delivers user.created and session.created, signed per Standard Webhooks, to subscribers only', async () => {
+        const { receiver, id, secret } = await subscribed();
+        const other = await subscribed(['otp.locked']);
+        const { email, user } = await signIn(app);
+        await waitUntil(async () => receiver.received.length >= 2, 'two events delivered');
+        const events = receiver.verified(secret);
+        expect(events.map((event) => event.type).sort()).toEqual(['session.created', 'user.created']);
+        const created = events.find((event) => event.type === 'user.created')!;
+        expect(created.data).toEqual({ userId: user.id, email });
+        expect(created.id).toMatch(/^msg_/);
+        const session = events.find((event) => event.type === 'session.created')!;
+        expect(session.data).toEqual({ userId: user.id, sessionId: expect.any(String), email });
+        expect(receiver.received.every(({ body }) => !/[0-9]{6}"|eyJ/.test(body))).toBe(true);
+        expect(other.receiver.received).toEqual([]);
+
+        const history = await deliveries(id);
+        expect(history).toHaveLength(2);
+        expect(history[0]).toEqual({
+          eventId: expect.stringMatching(/^msg_/),
+          type: expect.any(String),
+          attempt: 1,
+          status: 204,
+          error: null,
+          at: expect.any(String),
+          nextAttemptAt: null,
+        });
+      });
+
+      it('does not send user.created again when a known user signs in', async () => {
+        const email = uniqueEmail();
+        await signIn(app, email);
+        const { receiver, secret } = await subscribed(['user.created', 'session.created']);
+        await signIn(app, email);
+        await waitUntil(async () => receiver.received.length >= 1, 'session.created delivered');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(receiver.verified(secret).map((event) => event.type)).toEqual(['session.created']);
+      });
+
+      it('delivers session.revoked, refresh_token.reused and otp.locked', async () => {
+        const { receiver, secret } = await subscribed(['session.revoked', 'refresh_token.reused', 'otp.locked']);
+        const first = await signIn(app);
+        expect((await app.request('POST', '/api/v1/auth/logout', { headers: bearer(first.accessToken) })).status).toBe(
+          204,
+        );
+
+        const second = await signIn(app);
+        const refreshed = await app.request('POST', '/api/v1/auth/refresh', {
+          json: { refreshToken: second.refreshToken },
+        });
+        expect(refreshed.status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const reused = await app.request('POST', '/api/v1/auth/refresh', {
+          json: { refreshToken: second.refreshToken },
+        });
+        expect(reused.body.code).toBe('refresh_token_reused');
+
+        const locked = uniqueEmail('locked');
+        const { sessionId, code } = await requestCode(app, locked);
+        const wrong = code === '000000' ? '000001' : '000000';
+        for (let i = 0; i < 2; i++)
+          await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code: wrong } });
+
+        await waitUntil(async () => receiver.received.length >= 4, 'four events delivered');
+        const events = receiver.verified(secret);
+        expect(events).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({
+              type: 'session.revoked',
+              data: expect.objectContaining({ userId: first.user.id, reason: expect.any(String) }),
+            }),
+            expect.objectContaining({
+              type: 'session.revoked',
+              data: expect.objectContaining({ userId: second.user.id }),
+            }),
+            expect.objectContaining({
+              type: 'refresh_token.reused',
+              data: expect.objectContaining({ userId: second.user.id, sessionId: expect.any(String) }),
+            }),
+            expect.objectContaining({ type: 'otp.locked', data: { userId: null, email: locked } }),
+          ]),
+        );
+        expect(JSON.stringify(events)).not.toContain(second.refreshToken);
+      });
+
+      it('retries a refusing receiver with growing delays and the same webhook-id until it accepts', async () => {
+        const { receiver, id, secret } = await subscribed(['user.created']);
+        receiver.answerNext(503, 500, 429);
+        await signIn(app);
+        await waitUntil(async () => (await deliveries(id))[0]?.status === 204, 'accepted at last');
+        const events = receiver.verified(secret);
+        expect(events).toHaveLength(4);
+        expect(new Set(events.map((event) => event.id)).size).toBe(1);
+        expect(new Set(receiver.received.map(({ body }) => body)).size).toBe(1);
+
+        const history = await deliveries(id);
+        expect(history.map(({ attempt, status }) => [attempt, status])).toEqual([
+          [4, 204],
+          [3, 429],
+          [2, 500],
+          [1, 503],
+        ]);
+        expect(history[3].error).toBe('HTTP 503');
+        // Each retry waits the next delay of the schedule after the failure before it.
+        for (let i = 3; i >= 1; i--) {
+          const failed = history[i];
+          expect(new Date(failed.nextAttemptAt!).getTime() - new Date(failed.at).getTime()).toBe(
+            RETRY_DELAYS_MS[3 - i],
+          );
+          expect(new Date(history[i - 1].at).getTime()).toBeGreaterThanOrEqual(
+            new Date(failed.nextAttemptAt!).getTime(),
+          );
+        }
+        expect(history[0].nextAttemptAt).toBeNull();
+      });
+
+      it('counts no answer within the timeout as a failure, and gives up after the last retry', async () => {
+        const { receiver, id } = await subscribed(['user.created']);
+        receiver.answerNext('hang', 500, 500, 500);
+        await signIn(app);
+        await waitUntil(async () => (await deliveries(id)).length === 4, 'four attempts', 10_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const history = await deliveries(id);
+        expect(history).toHaveLength(4);
+        expect(history[3]).toEqual(
+          expect.objectContaining({ attempt: 1, status: null, error: `no answer within ${TIMEOUT_MS} ms` }),
+        );
+        expect(history[0]).toEqual(expect.objectContaining({ attempt: 4, status: 500, nextAttemptAt: null }));
+
+        const metrics = await app.request('GET', '/metrics');
+        expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="given_up"\} [1-9]/);
+        expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="failed"\} [1-9]/);
+        expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
+        expect(metrics.text).toContain('webhook_oldest_pending_seconds');
+      });
+
+      it('writes the event with the change: a sign-in that fails writes none', async () => {
+        const dataSource = app.app.get(DataSource);
+        const count = async () =>
+          Number((await dataSource.query(`SELECT COUNT(*) AS n FROM webhook_events`))[0].n as string);
+        const before = await count();
+        const { sessionId } = await requestCode(app, uniqueEmail());
+        await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code: 'abcdef' } });
+        expect(await count()).toBe(before);
+      });
+    });
+  });
+}
