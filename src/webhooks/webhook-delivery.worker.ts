@@ -55,8 +55,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   /** One round unless one is running here or on another instance. */
   tick(): Promise<void> {
     if (this.running) return this.running;
-    // Long enough for a full round; if the holder dies, the next instance takes over after this.
-    const lockTtlMs = (DELIVERY_BATCH / CONCURRENCY + 1) * this.leaseMs();
+    // If the holder dies, another instance takes over after this. A round that outlasts it may
+    // overlap the next one's: harmless, since each attempt is claimed in the database first.
+    const lockTtlMs = 2 * this.leaseMs();
     this.running = this.lock
       .runExclusive('webhooks', lockTtlMs, () => this.deliver())
       .then(() => undefined)
