@@ -17,6 +17,7 @@ describe('the webhook address policy', () => {
     'fd00:ec2::254',
     '::ffff:127.0.0.1',
     '::ffff:169.254.169.254',
+    '::ffff:7f00:1',
     '64:ff9b::a00:1',
   ])('forbids %s', (address) => expect(isForbiddenAddress(address)).toBe(true));
 

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { Secrets } from '../../src/common/secrets';
+import { WebhookEndpoint } from '../../src/webhooks/webhook-endpoint.entity';
+import { newWebhookSecret } from '../../src/webhooks/webhook-signature';
 import { runCli } from '../support/cli';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
 import { waitUntil } from '../support/app-process';
@@ -304,6 +308,66 @@ for (const { backend, needs } of BACKENDS) {
         const { sessionId } = await requestCode(app, uniqueEmail());
         await app.request('POST', '/api/v1/auth/otp/verify', { json: { sessionId, code: 'abcdef' } });
         expect(await count()).toBe(before);
+      });
+    });
+
+    describe('without WEBHOOK_ALLOW_PRIVATE', () => {
+      let guarded: TestApp;
+      let guardedAdmin: string;
+
+      beforeAll(async () => {
+        guarded = await startTestApp({
+          backend,
+          env: { ADMIN_EMAILS: ADMIN, WEBHOOK_POLL_MS: '50', WEBHOOK_RETRY_DELAYS: '100ms' },
+        });
+        guardedAdmin = (await signIn(guarded, ADMIN)).accessToken;
+      });
+      afterAll(() => guarded?.close());
+
+      it.each([
+        'http://127.0.0.1:8080/hooks',
+        'http://localhost:8080/hooks',
+        'http://[::1]/hooks',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.0.0.7/hooks',
+        'http://[::ffff:127.0.0.1]/hooks',
+      ])('refuses to register %s', async (url) => {
+        const response = await guarded.request('POST', WEBHOOKS, {
+          json: { url, events: ['user.created'] },
+          headers: bearer(guardedAdmin),
+        });
+        expect(response.status).toBe(400);
+        expect(response.body.code).toBe('validation_failed');
+        expect(response.body.errors[0].field).toBe('url');
+      });
+
+      it('checks the resolved address again at delivery, and does not connect to a forbidden one', async () => {
+        const receiver = await newReceiver();
+        // As if the name had resolved to a public address at registration and to loopback since (DNS rebinding).
+        const id = randomUUID();
+        await guarded.app
+          .get(DataSource)
+          .createQueryBuilder()
+          .insert()
+          .into(WebhookEndpoint)
+          .values({
+            id,
+            url: receiver.url.replace('127.0.0.1', 'localhost'),
+            events: ['user.created'],
+            secretSealed: guarded.app.get(Secrets).seal('webhook-secret', newWebhookSecret()),
+            createdAt: new Date(Date.now() - 1000),
+          })
+          .execute();
+        await signIn(guarded);
+        const history = async () =>
+          (await guarded.request('GET', `${WEBHOOKS}/${id}/deliveries`, { headers: bearer(guardedAdmin) })).body
+            .items as { status: number | null; error: string | null; nextAttemptAt: string | null }[];
+        await waitUntil(async () => (await history()).length === 2, 'both attempts refused');
+        expect((await history()).map(({ status, error }) => [status, error])).toEqual([
+          [null, 'address not allowed'],
+          [null, 'address not allowed'],
+        ]);
+        expect(receiver.received).toEqual([]);
       });
     });
   });
