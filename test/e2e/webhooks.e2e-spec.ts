@@ -370,5 +370,57 @@ for (const { backend, needs } of BACKENDS) {
         expect(receiver.received).toEqual([]);
       });
     });
+
+    describe('with the default schedule compressed a thousandfold', () => {
+      /** 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, as milliseconds instead of seconds. */
+      const COMPRESSED = '5ms,300ms,1800ms,7200ms,18000ms,36000ms,36000ms';
+      let compressed: TestApp;
+
+      beforeAll(async () => {
+        compressed = await startTestApp({
+          backend,
+          env: {
+            ADMIN_EMAILS: ADMIN,
+            WEBHOOK_ALLOW_PRIVATE: 'true',
+            WEBHOOK_POLL_MS: '20',
+            WEBHOOK_RETRY_DELAYS: COMPRESSED,
+          },
+        });
+      });
+      afterAll(() => compressed?.close());
+
+      it('delivers to a receiver that was down for an hour, once it is back', async () => {
+        const compressedAdmin = (await signIn(compressed, ADMIN)).accessToken;
+        const down = await newReceiver();
+        const port = Number(new URL(down.url).port);
+        await down.stop();
+        const created = await compressed.request('POST', WEBHOOKS, {
+          json: { url: down.url, events: ['user.created'] },
+          headers: bearer(compressedAdmin),
+        });
+        expect(created.status).toBe(201);
+        const history = async () =>
+          (
+            await compressed.request('GET', `${WEBHOOKS}/${created.body.id}/deliveries`, {
+              headers: bearer(compressedAdmin),
+            })
+          ).body.items as { attempt: number; status: number | null; error: string | null }[];
+        const { user } = await signIn(compressed);
+        // Down for an hour (3.6 s): the attempts at 0, 5 s, 5 min and 35 min are refused.
+        await new Promise((resolve) => setTimeout(resolve, 3600));
+        const back = await new WebhookReceiver().start(port);
+        receivers.push(back);
+        await waitUntil(async () => back.received.length === 1, 'delivered once back', 15_000);
+        const [event] = back.verified(created.body.secret as string);
+        expect(event).toEqual(
+          expect.objectContaining({ type: 'user.created', data: expect.objectContaining({ userId: user.id }) }),
+        );
+        const attempts = await history();
+        expect(attempts[0]).toEqual(expect.objectContaining({ attempt: 5, status: 204 }));
+        expect(attempts.slice(1).map(({ status, error }) => [status, error])).toEqual(
+          Array.from({ length: 4 }, () => [null, 'connection refused']),
+        );
+      }, 30_000);
+    });
   });
 }

@@ -23,7 +23,8 @@ export class WebhookReceiver {
   private server?: Server;
   url = '';
 
-  async start(): Promise<this> {
+  /** `port`: listen where an earlier receiver did, e.g. to come back after an outage. */
+  async start(port = 0): Promise<this> {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -38,7 +39,7 @@ export class WebhookReceiver {
         else response.writeHead(behaviour).end();
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
     return this;
   }
