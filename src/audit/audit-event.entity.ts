@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.created',
   'client.removed',
   'oidc.authorized',
+  'webhook.created',
+  'webhook.removed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

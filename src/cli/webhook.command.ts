@@ -47,7 +47,7 @@ export class WebhookCommands {
       case 'list':
         return JSON.stringify(await this.webhooks.list(), null, 2);
       case 'remove': {
-        const removed = await this.webhooks.remove(command.id);
+        const removed = await this.webhooks.remove(command.id, {});
         if (!removed) throw new CommandError(`no webhook has id ${command.id}`);
         return `removed webhook ${removed.id} (${removed.url})`;
       }
@@ -57,7 +57,7 @@ export class WebhookCommands {
   /** `{"id", "url", "events", "secret"}`: the secret shown this once. */
   private async add(registration: CreateWebhookDto): Promise<string> {
     try {
-      return JSON.stringify(await this.webhooks.register(registration));
+      return JSON.stringify(await this.webhooks.register(registration, {}));
     } catch (error) {
       if (error instanceof InvalidWebhookRegistration)
         throw new CommandError(

@@ -16,6 +16,10 @@ import { WebhooksService } from './webhooks.service';
 const DISPATCH_BATCH = 500;
 const DELIVERY_BATCH = 50;
 const CONCURRENCY = 10;
+/** Delivered or given-up events, their deliveries and history are kept this long, then deleted. */
+const KEEP_SETTLED_MS = 30 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 1000;
 
 /**
  * Delivers the outbox on one instance at a time: each tick turns new events into deliveries and
@@ -28,6 +32,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private readonly sender: WebhookSender;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private lastPrunedAt = -Infinity;
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -76,8 +81,18 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     const due = await this.repository.due(new Date(this.clock.now()), DELIVERY_BATCH);
     for (let i = 0; i < due.length; i += CONCURRENCY)
       await Promise.all(due.slice(i, i + CONCURRENCY).map((item) => this.attempt(item)));
+    await this.pruneSettled();
     const oldest = await this.repository.oldestPendingAt();
     this.metrics.webhookOldestPending.set(oldest ? Math.max(0, (this.clock.now() - oldest.getTime()) / 1000) : 0);
+  }
+
+  /** At most hourly: events settled more than KEEP_SETTLED_MS ago go, so no address stays here for good. */
+  private async pruneSettled(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.lastPrunedAt < PRUNE_EVERY_MS) return;
+    this.lastPrunedAt = now;
+    const cutoff = new Date(now - KEEP_SETTLED_MS);
+    while ((await this.repository.deleteSettledBefore(cutoff, PRUNE_BATCH)) === PRUNE_BATCH);
   }
 
   private async attempt({ delivery, event, endpoint }: DueDelivery): Promise<void> {

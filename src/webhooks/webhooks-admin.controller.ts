@@ -8,7 +8,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireAccess } from '../common/access';
+import { Client, ClientContext } from '../common/client-context';
 import { ApiJsonBody, ApiProblems, ApiRestricted } from '../common/openapi';
+import { CurrentPrincipal, Principal } from '../common/principal';
 import { ProblemException } from '../common/problem.exception';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { RegisteredWebhookResponse, WebhookDeliveryListResponse, WebhookListResponse } from './dto/webhook.response';
@@ -28,8 +30,12 @@ export class WebhooksAdminController {
   @ApiRestricted()
   @ApiJsonBody(CreateWebhookDto)
   @ApiCreatedResponse({ type: RegisteredWebhookResponse })
-  register(@Body() body: CreateWebhookDto): Promise<RegisteredWebhookResponse> {
-    return this.webhooks.register(body);
+  register(
+    @Body() body: CreateWebhookDto,
+    @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientContext,
+  ): Promise<RegisteredWebhookResponse> {
+    return this.webhooks.register(body, { principal, client });
   }
 
   @Get()
@@ -50,8 +56,13 @@ export class WebhooksAdminController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'The endpoint is removed.' })
   @ApiProblems('not_found')
-  async remove(@Param('id') id: string): Promise<void> {
-    if (!(await this.webhooks.remove(id))) throw new ProblemException('not_found', 'No such webhook.');
+  async remove(
+    @Param('id') id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Client() client: ClientContext,
+  ): Promise<void> {
+    if (!(await this.webhooks.remove(id, { principal, client })))
+      throw new ProblemException('not_found', 'No such webhook.');
   }
 
   @Get(':id/deliveries')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { StoreModule } from '../store/store.module';
 import { WebhookAttempt } from './webhook-attempt.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
@@ -12,7 +13,7 @@ import { WebhooksService } from './webhooks.service';
 
 /** Endpoints, their admin API and the outbox's repository; the command line uses this much. */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookEvent, WebhookDelivery, WebhookAttempt])],
+  imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookEvent, WebhookDelivery, WebhookAttempt]), AuditModule],
   controllers: [WebhooksAdminController],
   providers: [WebhooksService, WebhooksRepository],
   exports: [WebhooksService, WebhooksRepository],

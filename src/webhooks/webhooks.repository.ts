@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditRecord, AuditService } from '../audit/audit.service';
 import { DataSource, In, IsNull, LessThanOrEqual, Not, QueryDeepPartialEntity } from 'typeorm';
 import { WebhookAttempt } from './webhook-attempt.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
@@ -15,10 +16,16 @@ export interface DueDelivery {
 /** The endpoints, the outbox and the deliveries; the outbox rows themselves are written by triggers. */
 @Injectable()
 export class WebhooksRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
-  async insertEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    await this.dataSource.manager.insert(WebhookEndpoint, endpoint);
+  async insertEndpoint(endpoint: WebhookEndpoint, event: AuditRecord): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.insert(WebhookEndpoint, endpoint);
+      await this.audit.record([event], manager);
+    });
   }
 
   findEndpoint(id: string): Promise<WebhookEndpoint | null> {
@@ -30,10 +37,16 @@ export class WebhooksRepository {
     return this.dataSource.manager.find(WebhookEndpoint, { order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
-  /** Removes the endpoint with its pending deliveries and history; false when there was none. */
-  async deleteEndpoint(id: string): Promise<boolean> {
-    const { affected } = await this.dataSource.manager.delete(WebhookEndpoint, { id });
-    return (affected ?? 0) > 0;
+  /** Removes the endpoint with its pending deliveries and history; null when there was none. */
+  deleteEndpoint(id: string, event: (endpoint: WebhookEndpoint) => AuditRecord): Promise<WebhookEndpoint | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const endpoint = await manager.findOneBy(WebhookEndpoint, { id });
+      if (!endpoint) return null;
+      const { affected } = await manager.delete(WebhookEndpoint, { id });
+      if (!affected) return null;
+      await this.audit.record([event(endpoint)], manager);
+      return endpoint;
+    });
   }
 
   /**
@@ -119,6 +132,29 @@ export class WebhooksRepository {
       order: { id: 'DESC' },
       take: limit,
     });
+  }
+
+  /**
+   * Deletes up to `batch` events older than `cutoff` that no endpoint waits for any more, with
+   * their deliveries and history; returns how many.
+   */
+  async deleteSettledBefore(cutoff: Date, batch: number): Promise<number> {
+    const rows = await this.dataSource.manager
+      .createQueryBuilder(WebhookEvent, 'event')
+      .select('event.id', 'id')
+      .where('event.dispatched = :dispatched AND event.at < :cutoff', { dispatched: true, cutoff })
+      .andWhere(
+        'NOT EXISTS (SELECT 1 FROM webhook_deliveries delivery WHERE delivery.event_id = event.id AND delivery.next_attempt_at IS NOT NULL)',
+      )
+      .orderBy('event.id', 'ASC')
+      .limit(batch)
+      .getRawMany<{ id: string | number }>();
+    if (rows.length === 0) return 0;
+    await this.dataSource.manager.delete(
+      WebhookEvent,
+      rows.map((row) => String(row.id)),
+    );
+    return rows.length;
   }
 
   /** When the oldest event still waiting for a delivery happened, or null when none waits. */

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { AuditRecord } from '../audit/audit.service';
+import { ClientContext } from '../common/client-context';
 import { Clock } from '../common/clock';
+import { Principal } from '../common/principal';
 import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 import { isUuid } from '../common/ids';
@@ -31,6 +34,12 @@ export class InvalidWebhookRegistration extends ProblemException {
   }
 }
 
+/** Who registers or removes an endpoint: an admin through the API, else the operator's command line. */
+export interface WebhooksActor {
+  principal?: Principal;
+  client?: ClientContext;
+}
+
 /** The endpoints admins register, and their delivery history. */
 @Injectable()
 export class WebhooksService {
@@ -42,7 +51,7 @@ export class WebhooksService {
   ) {}
 
   /** The endpoint with its signing secret: shown here once, stored only sealed. */
-  async register(request: CreateWebhookDto): Promise<RegisteredWebhookResponse> {
+  async register(request: CreateWebhookDto, actor: WebhooksActor): Promise<RegisteredWebhookResponse> {
     const events = await this.checked(request);
     const secret = newWebhookSecret();
     const endpoint: WebhookEndpoint = {
@@ -52,7 +61,7 @@ export class WebhooksService {
       secretSealed: this.secrets.seal('webhook-secret', secret),
       createdAt: new Date(this.clock.now()),
     };
-    await this.repository.insertEndpoint(endpoint);
+    await this.repository.insertEndpoint(endpoint, endpointEvent('webhook.created', endpoint, actor));
     return { id: endpoint.id, url: endpoint.url, events, secret };
   }
 
@@ -61,11 +70,12 @@ export class WebhooksService {
   }
 
   /** The removed endpoint, or null when there is none; its pending deliveries go with it. */
-  async remove(id: string): Promise<WebhookResponse | null> {
+  async remove(id: string, actor: WebhooksActor): Promise<WebhookResponse | null> {
     if (!isUuid(id)) return null;
-    const endpoint = await this.repository.findEndpoint(id);
-    if (!endpoint || !(await this.repository.deleteEndpoint(id))) return null;
-    return webhookView(endpoint);
+    const removed = await this.repository.deleteEndpoint(id, (endpoint) =>
+      endpointEvent('webhook.removed', endpoint, actor),
+    );
+    return removed && webhookView(removed);
   }
 
   /** The endpoint's latest attempts, newest first; null for an unknown endpoint. */
@@ -112,5 +122,21 @@ function webhookView(endpoint: WebhookEndpoint): WebhookResponse {
     url: endpoint.url,
     events: endpoint.events,
     createdAt: new Date(endpoint.createdAt).toISOString(),
+  };
+}
+
+/** Never the secret: who acted, and on which endpoint. */
+function endpointEvent(
+  type: 'webhook.created' | 'webhook.removed',
+  endpoint: WebhookEndpoint,
+  { principal, client }: WebhooksActor,
+): AuditRecord {
+  return {
+    type,
+    userId: principal?.userId ?? null,
+    email: principal?.email ?? null,
+    sessionId: principal?.sessionId ?? null,
+    client,
+    details: { webhookId: endpoint.id, url: endpoint.url, events: endpoint.events, actor: principal?.subject ?? 'cli' },
   };
 }

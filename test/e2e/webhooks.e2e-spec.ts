@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { Secrets } from '../../src/common/secrets';
+import { WebhookDelivery } from '../../src/webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from '../../src/webhooks/webhook-endpoint.entity';
+import { WebhookEvent } from '../../src/webhooks/webhook-event.entity';
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository';
 import { newWebhookSecret } from '../../src/webhooks/webhook-signature';
 import { runCli } from '../support/cli';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
@@ -116,6 +119,20 @@ for (const { backend, needs } of BACKENDS) {
         expect(
           (await app.request('GET', `${WEBHOOKS}/${created.body.id}/deliveries`, { headers: bearer(admin) })).status,
         ).toBe(404);
+
+        const audited = async (type: string) =>
+          (await app.request('GET', `/api/v1/admin/audit?type=${type}`, { headers: bearer(admin) })).body.items as {
+            email: string;
+            details: Record<string, unknown>;
+          }[];
+        for (const type of ['webhook.created', 'webhook.removed'])
+          expect(await audited(type)).toContainEqual(
+            expect.objectContaining({
+              email: ADMIN,
+              details: expect.objectContaining({ webhookId: created.body.id, url: receiver.url }),
+            }),
+          );
+        expect(JSON.stringify(await audited('webhook.created'))).not.toContain('whsec_');
       });
 
       it('is for admins only', async () => {
@@ -298,6 +315,54 @@ for (const { backend, needs } of BACKENDS) {
         expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="failed"\} [1-9]/);
         expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="delivered"\} [1-9]/);
         expect(metrics.text).toContain('webhook_oldest_pending_seconds');
+      });
+
+      it('deletes events settled before the retention cutoff, never one an endpoint still waits for', async () => {
+        const { id } = await subscribed(['user.created']);
+        const dataSource = app.app.get(DataSource);
+        const longAgo = new Date(Date.now() - 40 * 86_400_000);
+        const insertEvent = async () =>
+          String(
+            (
+              await dataSource
+                .createQueryBuilder()
+                .insert()
+                .into(WebhookEvent)
+                .values({
+                  type: 'user.created',
+                  at: longAgo,
+                  userId: null,
+                  email: 'old@example.com',
+                  details: {},
+                  dispatched: true,
+                })
+                .execute()
+            ).identifiers[0].id,
+          );
+        const settled = await insertEvent();
+        const waiting = await insertEvent();
+        await dataSource
+          .createQueryBuilder()
+          .insert()
+          .into(WebhookDelivery)
+          .values({
+            messageId: 'msg_waiting',
+            eventId: waiting,
+            endpointId: id,
+            attempts: 3,
+            nextAttemptAt: new Date(Date.now() + 86_400_000),
+            deliveredAt: null,
+          })
+          .execute();
+        const recent = await dataSource.getRepository(WebhookEvent).count();
+
+        const deleted = await app.app
+          .get(WebhooksRepository)
+          .deleteSettledBefore(new Date(Date.now() - 30 * 86_400_000), 1000);
+        expect(deleted).toBe(1);
+        const left = await dataSource.getRepository(WebhookEvent).findBy({ id: In([settled, waiting]) });
+        expect(left.map((event) => String(event.id))).toEqual([waiting]);
+        expect(await dataSource.getRepository(WebhookEvent).count()).toBe(recent - 1);
       });
 
       it('writes the event with the change: a sign-in that fails writes none', async () => {
