@@ -49,6 +49,7 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
         OTP_MAX_ATTEMPTS: '2',
         OTP_RESEND_COOLDOWN_SECONDS: '30',
         OTP_TTL_SECONDS: '1',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
       },
     });
     admin = await signIn(app, ADMIN);
@@ -87,6 +88,17 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
       headers: bearer(admin.accessToken),
     });
     expect(removed.status).toBe(204);
+
+    const hook = await app.request('POST', '/api/v1/admin/webhooks', {
+      json: { url: 'http://127.0.0.1:9/hooks', events: ['user.created'] },
+      headers: bearer(admin.accessToken),
+    });
+    expect(hook.status).toBe(201);
+    secrets.push(hook.body.secret);
+    expect(
+      (await app.request('DELETE', `/api/v1/admin/webhooks/${hook.body.id}`, { headers: bearer(admin.accessToken) }))
+        .status,
+    ).toBe(204);
 
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the codes above expire
     const cleaned = await app.app.get(CleanupJob).run();

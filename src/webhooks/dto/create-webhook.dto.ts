@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsArray, IsString } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from '../webhook-event-types';
 
 /** The JSON types; the rules (URL, addresses, known events) are the service's, so the command line is held to them too. */
@@ -13,8 +13,14 @@ export class CreateWebhookDto {
   @IsString()
   readonly url: string;
 
-  @ApiProperty({ type: [String], enum: WEBHOOK_EVENT_TYPES, example: ['user.created', 'session.revoked'] })
+  @ApiProperty({
+    type: [String],
+    enum: WEBHOOK_EVENT_TYPES,
+    maxItems: 20,
+    example: ['user.created', 'session.revoked'],
+  })
   @IsArray()
+  @ArrayMaxSize(20)
   @IsString({ each: true })
   readonly events: WebhookEventType[];
 }
