@@ -33,6 +33,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private lastPrunedAt = -Infinity;
+  private stopping = false;
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -52,6 +53,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.running;
     this.sender.close();
@@ -79,7 +81,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private async deliver(): Promise<void> {
     while ((await this.repository.dispatch(DISPATCH_BATCH, new Date(this.clock.now()), newMessageId)) > 0);
     const due = await this.repository.due(new Date(this.clock.now()), DELIVERY_BATCH);
-    for (let i = 0; i < due.length; i += CONCURRENCY)
+    // On shutdown, the attempts under way finish; the rest wait for the next instance's round.
+    for (let i = 0; i < due.length && !this.stopping; i += CONCURRENCY)
       await Promise.all(due.slice(i, i + CONCURRENCY).map((item) => this.attempt(item)));
     await this.pruneSettled();
     const oldest = await this.repository.oldestPendingAt();
