@@ -78,6 +78,7 @@ describe('OidcClientsService', () => {
     expect(await t.sut.providerMetadata(registered.client_id)).toEqual({
       client_id: registered.client_id,
       client_name: 'Billing',
+      application_type: 'web',
       client_secret: registered.client_secret,
       redirect_uris: ['https://billing.example.com/cb'],
       post_logout_redirect_uris: ['https://billing.example.com/'],
@@ -102,7 +103,7 @@ describe('OidcClientsService', () => {
     expect(registered).not.toHaveProperty('client_secret');
     expect((await t.rows())[0].secretSealed).toBeNull();
     const metadata = await t.sut.providerMetadata(registered.client_id);
-    expect(metadata).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect(metadata).toMatchObject({ token_endpoint_auth_method: 'none', application_type: 'native' });
     expect(metadata).not.toHaveProperty('client_secret');
   });
 

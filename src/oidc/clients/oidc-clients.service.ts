@@ -14,7 +14,7 @@ import { OidcClientResponse, RegisteredOidcClientResponse } from './dto/oidc-cli
 import { InvalidClientRegistration, RegistrationProblem } from './invalid-client-registration';
 import { OidcClient } from './oidc-client.entity';
 import { OidcClientsRepository } from './oidc-clients.repository';
-import { redirectUriProblem, RedirectUriPolicy } from './redirect-uri';
+import { isPrivateUseScheme, redirectUriProblem, RedirectUriPolicy } from './redirect-uri';
 
 /** A client id as minted here: 128 random bits in hex, which no shell, option parser or URL misreads. */
 export const OIDC_CLIENT_ID = /^[0-9a-f]{32}$/;
@@ -82,6 +82,8 @@ export class OidcClientsService {
     return {
       client_id: client.clientId,
       client_name: client.name,
+      // The library takes a private-use scheme only from a client it knows to be a native app.
+      application_type: client.redirectUris.some(isPrivateUseScheme) ? 'native' : 'web',
       ...(client.secretSealed ? { client_secret: this.secrets.open('oidc-client-secret', client.secretSealed) } : {}),
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris,
