@@ -34,6 +34,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private running?: Promise<void>;
   private lastPrunedAt = -Infinity;
   private stopping = false;
+  private failing = false;
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -67,8 +68,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
     const lockTtlMs = 2 * this.leaseMs();
     this.running = this.lock
       .runExclusive('webhooks', lockTtlMs, () => this.deliver())
-      .then(() => undefined)
-      .catch((error: Error) => this.logger.warn(`Webhook delivery round failed: ${error.message}`))
+      .then(() => {
+        if (this.failing) this.logger.log('Webhook delivery rounds run again');
+        this.failing = false;
+      })
+      .catch((error: Error) => {
+        // Once per outage, not once per poll.
+        if (!this.failing) this.logger.warn(`Webhook delivery rounds fail, retried every poll: ${error.message}`);
+        this.failing = true;
+      })
       .finally(() => (this.running = undefined));
     return this.running;
   }
