@@ -88,10 +88,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
 
   private async deliver(): Promise<void> {
     while ((await this.repository.dispatch(DISPATCH_BATCH, new Date(this.clock.now()), newMessageId)) > 0);
-    const due = await this.repository.due(new Date(this.clock.now()), DELIVERY_BATCH);
-    // On shutdown, the attempts under way finish; the rest wait for the next instance's round.
-    for (let i = 0; i < due.length && !this.stopping; i += CONCURRENCY)
-      await Promise.all(due.slice(i, i + CONCURRENCY).map((item) => this.attempt(item)));
+    // A backlog drains batch after batch, within the lock's time; on shutdown, the attempts under
+    // way finish and the rest wait for the next round (of this instance or another).
+    const started = this.clock.now();
+    for (let full = true; full && !this.stopping && this.clock.now() - started < this.leaseMs();) {
+      const due = await this.repository.due(new Date(this.clock.now()), DELIVERY_BATCH);
+      for (let i = 0; i < due.length && !this.stopping; i += CONCURRENCY)
+        await Promise.all(due.slice(i, i + CONCURRENCY).map((item) => this.attempt(item)));
+      full = due.length === DELIVERY_BATCH;
+    }
     await this.pruneSettled();
     const oldest = await this.repository.oldestPendingAt();
     this.metrics.webhookOldestPending.set(oldest ? Math.max(0, (this.clock.now() - oldest.getTime()) / 1000) : 0);
