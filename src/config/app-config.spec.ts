@@ -21,6 +21,23 @@ function refusal(env: Record<string, string>): string {
 }
 
 describe('loadConfig', () => {
+  it('retries webhooks on the Standard Webhooks schedule, or on one compressed for tests', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      retryDelaysMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      timeoutMs: 10_000,
+      pollMs: 1000,
+    });
+    expect(loadConfig({ WEBHOOK_RETRY_DELAYS: '5ms, 300ms,2s', WEBHOOK_ALLOW_PRIVATE: 'true' }).webhooks).toEqual(
+      expect.objectContaining({ allowPrivate: true, retryDelaysMs: [5, 300, 2000] }),
+    );
+    expect(refusal({ WEBHOOK_RETRY_DELAYS: '31s,1h' })).toBe('WEBHOOK_RETRY_DELAYS must retry first within 30s');
+    expect(refusal({ WEBHOOK_RETRY_DELAYS: '5s,soon' })).toContain('WEBHOOK_RETRY_DELAYS must list durations');
+    expect(refusal({ ...PRODUCTION, WEBHOOK_RETRY_DELAYS: '5s,5m,23h' })).toBe(
+      'WEBHOOK_RETRY_DELAYS must keep retrying for at least 24h in production',
+    );
+  });
+
   it('runs on the embedded default with nothing set', () => {
     const config = loadConfig({});
     expect(config.env).toBe('development');
