@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'client.created',
   'client.removed',
   'oidc.authorized',
+  'user.deleted',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

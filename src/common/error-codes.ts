@@ -35,6 +35,12 @@ export const ERRORS = {
     detail: 'This refresh token was already used; the session is revoked.',
     when: 'An already rotated refresh token was presented: the whole session is revoked.',
   },
+  reauthentication_required: {
+    status: 401,
+    title: 'Reauthentication required',
+    detail: 'This needs a recent sign-in; sign in again, then retry.',
+    when: 'The session’s last code sign-in is older than `ACCOUNT_REAUTH_SECONDS`: sign in again, then retry.',
+  },
   forbidden: {
     status: 403,
     title: 'Forbidden',

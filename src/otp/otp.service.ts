@@ -119,6 +119,11 @@ export class OtpService {
     return this.otpTokens.verifiedWrite(login.loginId, userId, at, manager);
   }
 
+  /** The deletion of an account's write of this module: the records of its codes. */
+  deleteRecordsWrite(userId: string, email: string, manager: EntityManager): Promise<void> {
+    return this.otpTokens.deleteOfUserWrite(userId, email, manager);
+  }
+
   /** The event a sign-in records for the login it used. */
   verifiedEvent(
     login: VerifiedLogin,

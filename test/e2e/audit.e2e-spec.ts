@@ -88,6 +88,11 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     });
     expect(removed.status).toBe(204);
 
+    const leaving = await signIn(app);
+    expect((await app.request('DELETE', '/api/v1/users/me', { headers: bearer(leaving.accessToken) })).status).toBe(
+      204,
+    );
+
     await new Promise((resolve) => setTimeout(resolve, 1100)); // the codes above expire
     const cleaned = await app.app.get(CleanupJob).run();
     expect(cleaned?.otpTokens).toBeGreaterThan(0);

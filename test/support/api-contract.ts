@@ -5,6 +5,7 @@ export const API_ERROR_STATUS: Record<string, number> = {
   otp_invalid: 401,
   otp_expired: 401,
   refresh_token_reused: 401,
+  reauthentication_required: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
