@@ -1,15 +1,62 @@
-import { Controller, Delete, Get, Header, HttpCode } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Header, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Client, ClientContext } from '../common/client-context';
-import { ApiProblems, ApiSignedIn } from '../common/openapi';
+import { ApiJsonBody, ApiProblems, ApiSignedIn } from '../common/openapi';
+import { OtpRateLimited } from '../common/rate-limit.decorator';
+import { ProfileResponse } from '../users/dto/user.response';
 import { CurrentPrincipal, Principal, userIdOf } from '../common/principal';
 import { AccountService } from './account.service';
 import { AccountExportResponse } from './dto/account-export.response';
+import { EmailChangeTicketResponse, RequestEmailChangeDto, VerifyEmailChangeDto } from './dto/email-change.dto';
 
 @ApiTags('Users')
 @Controller('api/v1/users/me')
 export class AccountController {
   constructor(private readonly account: AccountService) {}
+
+  @Post('email')
+  @HttpCode(202)
+  @OtpRateLimited()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Mail a code to a new address for the signed-in user',
+    description:
+      'Needs a recent sign-in (`ACCOUNT_REAUTH_SECONDS`). The code is under the limits of the new address’s ' +
+      'sign-in codes. The same answer whether or not the address already belongs to someone.',
+  })
+  @ApiSignedIn()
+  @ApiJsonBody(RequestEmailChangeDto)
+  @ApiAcceptedResponse({ type: EmailChangeTicketResponse })
+  @ApiProblems('reauthentication_required', 'forbidden', 'otp_resend_too_soon', 'rate_limited', 'mail_unavailable')
+  requestEmailChange(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: RequestEmailChangeDto,
+    @Client() client: ClientContext,
+  ): Promise<EmailChangeTicketResponse> {
+    return this.account.requestEmailChange(principal, body.newEmail, client);
+  }
+
+  @Post('email/verify')
+  @HttpCode(200)
+  @OtpRateLimited()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Confirm the new address with its code',
+    description:
+      'The user moves to the new address; the old one gets a notice. Other sessions stay signed in and their ' +
+      'next access token carries the new `email`. `409 email_taken` ends the change.',
+  })
+  @ApiSignedIn()
+  @ApiJsonBody(VerifyEmailChangeDto)
+  @ApiOkResponse({ type: ProfileResponse })
+  @ApiProblems('otp_invalid', 'otp_expired', 'email_taken', 'forbidden', 'rate_limited')
+  verifyEmailChange(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: VerifyEmailChangeDto,
+    @Client() client: ClientContext,
+  ): Promise<ProfileResponse> {
+    return this.account.verifyEmailChange(principal, body.changeId, body.code, client);
+  }
 
   @Get('export')
   @Header('Cache-Control', 'no-store')

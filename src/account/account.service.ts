@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditQueryService } from '../audit/audit-query.service';
 import { SessionsService } from '../auth/sessions.service';
 import { AppConfig } from '../config/app-config';
@@ -7,6 +7,10 @@ import { ClientContext } from '../common/client-context';
 import { Clock } from '../common/clock';
 import { Principal, userIdOf } from '../common/principal';
 import { ProblemException } from '../common/problem.exception';
+import { MailService } from '../mail/mail.service';
+import { EmailChangeTicket, OtpService } from '../otp/otp.service';
+import { ProfileResponse } from '../users/dto/user.response';
+import { User } from '../users/user.entity';
 import { profileView, UsersService } from '../users/users.service';
 import { AccountRepository } from './account.repository';
 import { AccountExportResponse } from './dto/account-export.response';
@@ -17,8 +21,12 @@ export type Deleter = { by: 'self'; sessionId: string | null } | { by: 'admin'; 
 /** The account's lifecycle past sign-in: the recent-sign-in rule, export and deletion. */
 @Injectable()
 export class AccountService {
+  private readonly logger = new Logger(AccountService.name);
+
   constructor(
     private readonly users: UsersService,
+    private readonly otp: OtpService,
+    private readonly mail: MailService,
     private readonly sessions: SessionsService,
     private readonly auditTrail: AuditQueryService,
     private readonly accounts: AccountRepository,
@@ -44,10 +52,61 @@ export class AccountService {
     return userId;
   }
 
+  /**
+   * Mails a code to the new address. The answer is the same whether or not the address belongs
+   * to someone: that is told only to whoever proves they read its mail (verification).
+   */
+  async requestEmailChange(principal: Principal, newEmail: string, client: ClientContext): Promise<EmailChangeTicket> {
+    const userId = await this.recentlySignedIn(principal);
+    const user = await this.existing(userId);
+    if (newEmail === user.email)
+      throw new ProblemException('validation_failed', 'newEmail is already the address of this account.', {
+        extras: { errors: [{ field: 'newEmail', message: 'newEmail is already the address of this account' }] },
+      });
+    return this.otp.requestEmailChangeCode(userId, newEmail, client);
+  }
+
+  /**
+   * Moves the user to the address the code proves, then tells the old address (the new one
+   * masked, nothing to click). Sessions stay; their next token carries the new address.
+   */
+  async verifyEmailChange(
+    principal: Principal,
+    changeId: string,
+    code: string,
+    client: ClientContext,
+  ): Promise<ProfileResponse> {
+    const userId = userIdOf(principal);
+    const user = await this.existing(userId);
+    const newEmail = await this.otp.verifyEmailChangeCode(userId, changeId, code, client);
+    const outcome = await this.accounts.changeEmail(userId, newEmail, new Date(this.clock.now()), [
+      {
+        type: 'user.email_changed',
+        userId,
+        email: newEmail,
+        sessionId: principal.sessionId,
+        client,
+        details: { previousEmail: user.email, loginId: changeId },
+      },
+    ]);
+    if (outcome === 'taken')
+      throw new ProblemException('email_taken', 'This address belongs to another account; request a new change.');
+    if (outcome === 'gone') throw new ProblemException('unauthorized', 'The user of this token no longer exists.');
+    await this.users.forget(userId);
+    await this.mail
+      .sendEmailChangedNotice({ to: user.email, newEmail, acceptLanguage: client.locale })
+      .catch((error: Error) =>
+        this.logger.warn({
+          msg: `The notice of an address change could not be mailed to the old address: ${error.message}`,
+          requestId: client.requestId,
+        }),
+      );
+    return profileView(await this.existing(userId));
+  }
+
   /** Everything the service keeps of the user: profile, sessions and their own audit events. */
   async export(userId: string): Promise<AccountExportResponse> {
-    const user = await this.users.findFresh(userId);
-    if (!user) throw new ProblemException('unauthorized', 'The user of this token no longer exists.');
+    const user = await this.existing(userId);
     const [sessions, auditEvents] = await Promise.all([
       this.sessions.listAllOfUser(userId),
       this.auditTrail.ofUser(userId),
@@ -96,5 +155,11 @@ export class AccountService {
     await this.sessions.stopTokens(deleted);
     await this.users.forget(userId);
     return true;
+  }
+
+  private async existing(userId: string): Promise<User> {
+    const user = await this.users.findFresh(userId);
+    if (!user) throw new ProblemException('unauthorized', 'The user of this token no longer exists.');
+    return user;
   }
 }

@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'client.created',
   'client.removed',
   'oidc.authorized',
+  'user.email_changed',
   'user.deleted',
 ] as const;
 

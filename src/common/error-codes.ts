@@ -54,6 +54,12 @@ export const ERRORS = {
     detail: 'This method is not allowed here.',
     when: 'The path exists but not with this method.',
   },
+  email_taken: {
+    status: 409,
+    title: 'Address taken',
+    detail: 'This address belongs to another account.',
+    when: 'The new address belongs to another user; the change is ended.',
+  },
   payload_too_large: {
     status: 413,
     title: 'Payload too large',

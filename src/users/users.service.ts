@@ -79,6 +79,11 @@ export class UsersService {
     return this.users.deleteWrite(userId, manager);
   }
 
+  /** In the change's transaction: the user's new address ('taken' when another user has it). */
+  changeEmailWrite(userId: string, email: string, at: Date, manager: EntityManager) {
+    return this.users.changeEmailWrite(userId, email, at, manager);
+  }
+
   /** After the user's row changed or went outside this service: every instance forgets it. */
   forget(userId: string): Promise<void> {
     return this.profiles.changed(userId);

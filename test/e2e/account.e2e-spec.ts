@@ -146,6 +146,133 @@ for (const { backend, needs } of BACKENDS) {
       });
     });
 
+    describe('change of address', () => {
+      const EMAIL = `${ME}/email`;
+
+      /** Requests a change to `newEmail` and reads its code from the new address's mail. */
+      async function requestChange(user: { accessToken: string }, newEmail: string, typed = newEmail) {
+        const before = app.sink.messagesTo(newEmail).length;
+        const response = await app.request('POST', EMAIL, {
+          json: { newEmail: typed },
+          headers: bearer(user.accessToken),
+        });
+        expect(response.status).toBe(202);
+        return { ...response.body, code: await app.sink.codeFor(newEmail, before + 1) } as {
+          changeId: string;
+          expiresAt: string;
+          codeLength: number;
+          code: string;
+        };
+      }
+      const verify = (user: { accessToken: string }, changeId: string, code: string) =>
+        app.request('POST', `${EMAIL}/verify`, { json: { changeId, code }, headers: bearer(user.accessToken) });
+
+      it('moves the user to the new address; other sessions stay and their next token carries it; the old address is told', async () => {
+        const oldEmail = uniqueEmail('old');
+        const newEmail = uniqueEmail('New').toLowerCase();
+        const elsewhere = await signIn(app, oldEmail);
+        const user = await signIn(app, oldEmail);
+        const change = await requestChange(user, newEmail, ` ${newEmail.toUpperCase()} `);
+        expect(change).toMatchObject({ changeId: expect.any(String), codeLength: 6 });
+        const codeMail = app.sink.messagesTo(newEmail).at(-1)!;
+        expect(codeMail.text).not.toContain('/login/link');
+        expect(codeMail.text).toContain(`@login.test #${change.code}`);
+
+        const wrong = change.code === '000000' ? '000001' : '000000';
+        expect((await verify(user, change.changeId, wrong)).body).toMatchObject({
+          code: 'otp_invalid',
+          attemptsRemaining: 4,
+        });
+        const verified = await verify(user, change.changeId, change.code);
+        expect(verified.status).toBe(200);
+        expect(verified.body).toMatchObject({ id: user.user.id, email: newEmail });
+        expect((await verify(user, change.changeId, change.code)).body).toMatchObject({ code: 'otp_expired' });
+
+        const notice = await app.sink.waitForMessage(oldEmail, 3);
+        expect(notice.subject).toBe('Your sign-in address was changed');
+        expect(notice.text).toContain(`${newEmail[0]}…@e….com`);
+        expect(notice.text + notice.html).not.toContain(newEmail);
+        expect(notice.html).not.toMatch(/<a\s/i);
+        expect(notice.text).not.toMatch(/https?:\/\//);
+
+        expect((await app.request('GET', ME, { headers: bearer(elsewhere.accessToken) })).body).toMatchObject({
+          email: newEmail,
+        });
+        const refreshed = await app.request('POST', '/api/v1/auth/refresh', {
+          json: { refreshToken: elsewhere.refreshToken },
+        });
+        expect(refreshed.status).toBe(200);
+        expect(JSON.parse(Buffer.from(refreshed.body.accessToken.split('.')[1], 'base64url').toString())).toMatchObject(
+          {
+            email: newEmail,
+          },
+        );
+
+        const [event] = (await audit(`?type=user.email_changed&userId=${user.user.id}`)).body.items;
+        expect(event).toMatchObject({ email: newEmail, details: { previousEmail: oldEmail } });
+        expect((await signIn(app, newEmail)).user.id).toBe(user.user.id);
+        expect((await signIn(app, oldEmail)).user.id).not.toBe(user.user.id);
+      });
+
+      it('answers the request the same for a taken address, and says 409 email_taken only at verification', async () => {
+        const taken = await signIn(app);
+        const user = await signIn(app);
+        const free = await requestChange(user, uniqueEmail('free'));
+        const change = await requestChange(user, taken.email);
+        expect(Object.keys(change).sort()).toEqual(Object.keys(free).sort());
+        const refused = await verify(user, change.changeId, change.code);
+        expect(refused.status).toBe(409);
+        expect(refused.body).toMatchObject({ code: 'email_taken' });
+        expect((await verify(user, change.changeId, change.code)).body).toMatchObject({ code: 'otp_expired' });
+        expect((await app.request('GET', ME, { headers: bearer(user.accessToken) })).body.email).toBe(user.email);
+      });
+
+      it('needs a recent sign-in to request, and a code bound to the user who requested it', async () => {
+        const user = await signIn(app);
+        const stale = await later(601, () =>
+          app.request('POST', EMAIL, { json: { newEmail: uniqueEmail() }, headers: bearer(user.accessToken) }),
+        );
+        expect(stale.body).toMatchObject({ code: 'reauthentication_required' });
+
+        const boundEmail = uniqueEmail('bound');
+        const change = await requestChange(user, boundEmail);
+        const stranger = await signIn(app);
+        expect((await verify(stranger, change.changeId, change.code)).body).toMatchObject({ code: 'otp_invalid' });
+        expect((await verify(user, change.changeId, change.code)).status).toBe(200);
+
+        const same = await app.request('POST', EMAIL, {
+          json: { newEmail: boundEmail },
+          headers: bearer(user.accessToken),
+        });
+        expect(same.body).toMatchObject({ code: 'validation_failed' });
+        for (const body of [{}, { newEmail: 'not an address' }, { newEmail: 'a@b.example', extra: 1 }])
+          expect((await app.request('POST', EMAIL, { json: body, headers: bearer(user.accessToken) })).status).toBe(
+            400,
+          );
+      });
+
+      it("shares the new address's limits with its sign-in codes, and leaves its sign-in login alone", async () => {
+        const limited = await startTestApp({ backend, env: { OTP_RESEND_COOLDOWN_SECONDS: '60' } });
+        try {
+          const user = await signIn(limited);
+          const newEmail = uniqueEmail('limited');
+          const login = await requestCode(limited, newEmail);
+          const refused = await limited.request('POST', EMAIL, {
+            json: { newEmail },
+            headers: bearer(user.accessToken),
+          });
+          expect(refused.body).toMatchObject({ code: 'otp_resend_too_soon' });
+          expect(refused.headers.get('retry-after')).toBeTruthy();
+          const signedIn = await limited.request('POST', '/api/v1/auth/otp/verify', {
+            json: { sessionId: login.sessionId, code: login.code },
+          });
+          expect(signedIn.status).toBe(200);
+        } finally {
+          await limited.close();
+        }
+      });
+    });
+
     describe('export', () => {
       it('hands the user their profile, sessions and own audit events as an attachment', async () => {
         const user = await signIn(app);

@@ -88,6 +88,20 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     });
     expect(removed.status).toBe(204);
 
+    const moving = await signIn(app);
+    const newEmail = uniqueEmail('moved');
+    const change = await app.request('POST', '/api/v1/users/me/email', {
+      json: { newEmail },
+      headers: bearer(moving.accessToken),
+    });
+    const changeCode = await app.sink.codeFor(newEmail);
+    secrets.push(changeCode);
+    const moved = await app.request('POST', '/api/v1/users/me/email/verify', {
+      json: { changeId: change.body.changeId, code: changeCode },
+      headers: bearer(moving.accessToken),
+    });
+    expect(moved.status).toBe(200);
+
     const leaving = await signIn(app);
     expect((await app.request('DELETE', '/api/v1/users/me', { headers: bearer(leaving.accessToken) })).status).toBe(
       204,

@@ -9,6 +9,7 @@ export const API_ERROR_STATUS: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  email_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   otp_resend_too_soon: 429,
