@@ -11,7 +11,7 @@ import { Secrets } from '../common/secrets';
 import { MailService } from '../mail/mail.service';
 import { MailRefusedError } from '../mail/mail-transport';
 import { Metrics } from '../metrics/metrics';
-import { IssueResult, LoginKind, OtpStore, StoredCode } from '../store/otp-store';
+import { IssueResult, OtpStore, StoredCode } from '../store/otp-store';
 import { CodeGenerator } from './code-generator';
 import { LoginTicketResponse } from './dto/login-ticket.response';
 import { formatLoginId, LoginId, parseLoginId } from './login-id';

@@ -90,7 +90,7 @@ export class UsersRepository {
   ): Promise<'changed' | 'taken' | 'gone'> {
     const holder = await manager.findOne(User, { select: { id: true }, where: { email } });
     if (holder && holder.id !== id) return 'taken';
-    const result = await manager.update(User, { id }, { email, updatedAt: at } as QueryDeepPartialEntity<User>);
+    const result = await manager.update(User, { id }, { email, updatedAt: at });
     return (result.affected ?? 0) === 1 ? 'changed' : 'gone';
   }
 
