@@ -222,7 +222,7 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
 
     const downloading = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Download my data' }).click();
-    const exported = JSON.parse(readFileSync((await (await downloading).path()), 'utf8')) as {
+    const exported = JSON.parse(readFileSync(await (await downloading).path(), 'utf8')) as {
       user: { email: string };
     };
     expect(exported.user.email).toBe(newEmail);
