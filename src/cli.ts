@@ -20,7 +20,6 @@ const USAGE = `usage:
       every instance refuses the service token with this jti (its "jti" claim) from now on
   npm run cli -- client add --name NAME --redirect-uri URI [--redirect-uri URI …] [--public]
                             [--post-logout-redirect-uri URI …] [--id-token-alg ES256|RS256]
-                            [--token-endpoint-auth-method client_secret_basic|client_secret_post]
       register an OpenID Connect client; prints {"client_id", "client_secret"} as JSON, the
       secret (confidential clients only) this once; a --public client has none and uses PKCE
   npm run cli -- client list

@@ -26,24 +26,24 @@ export interface AccessTokenClaims {
 /** Signs and checks access tokens with jsonwebtoken: ES256, our keys chosen by `kid`, our issuer and audience. */
 @Injectable()
 export class TokensService {
+  /**
+   * The options every verification uses, the passport strategy's included. The OpenID provider's
+   * access tokens are ours too: same keys and audience, its issuer.
+   */
+  readonly verifyOptions: {
+    algorithms: [typeof SIGNING_ALGORITHM];
+    issuer: [string, ...string[]];
+    audience: string;
+  };
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly verified: VerifiedTokens,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Clock) private readonly clock: Clock,
-  ) {}
-
-  /**
-   * The options every verification uses, the passport strategy's included. The OpenID provider's
-   * access tokens are ours too: same keys and audience, its issuer.
-   */
-  get verifyOptions(): { algorithms: [typeof SIGNING_ALGORITHM]; issuer: [string, ...string[]]; audience: string } {
-    const issuers = new Set([this.config.jwt.issuer, this.config.oidcIssuer]);
-    return {
-      algorithms: [SIGNING_ALGORITHM],
-      issuer: [...issuers] as [string, ...string[]],
-      audience: this.config.jwt.audience,
-    };
+  ) {
+    const issuers = [...new Set([config.jwt.issuer, config.oidcIssuer])] as [string, ...string[]];
+    this.verifyOptions = { algorithms: [SIGNING_ALGORITHM], issuer: issuers, audience: config.jwt.audience };
   }
 
   /** A signed token; this instance remembers it as verified, so its first use costs no ECDSA check. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CreateOidcClientDto } from '../oidc/clients/dto/create-oidc-client.dto';
 import { InvalidClientRegistration, RegistrationProblem } from '../oidc/clients/invalid-client-registration';
-import { ID_TOKEN_ALGORITHMS, IdTokenAlgorithm, SECRET_AUTH_METHODS } from '../oidc/clients/oidc-client.entity';
+import { ID_TOKEN_ALGORITHMS, IdTokenAlgorithm } from '../oidc/clients/oidc-client.entity';
 import { OIDC_CLIENT_ID, OidcClientsService } from '../oidc/clients/oidc-clients.service';
 import { CommandError, parseFlagLists, UsageError } from './command-line';
 
@@ -14,7 +14,6 @@ const OPTION_OF_FIELD: Record<string, string> = {
   redirect_uris: '--redirect-uri',
   post_logout_redirect_uris: '--post-logout-redirect-uri',
   id_token_signed_response_alg: '--id-token-alg',
-  token_endpoint_auth_method: '--token-endpoint-auth-method',
 };
 
 /** The arguments of `client add …`, `client list` and `client remove CLIENT_ID`. */
@@ -37,28 +36,21 @@ export function parseClientArguments(argv: string[]): ClientCommand {
 }
 
 function parseAddArguments(argv: string[]): CreateOidcClientDto {
-  const flags = parseFlagLists(
-    argv,
-    ['name', 'redirect-uri', 'post-logout-redirect-uri', 'public', 'id-token-alg', 'token-endpoint-auth-method'],
-    { repeatable: ['redirect-uri', 'post-logout-redirect-uri'], switches: ['public'] },
-  );
+  const flags = parseFlagLists(argv, ['name', 'redirect-uri', 'post-logout-redirect-uri', 'public', 'id-token-alg'], {
+    repeatable: ['redirect-uri', 'post-logout-redirect-uri'],
+    switches: ['public'],
+  });
   if (!flags.name) throw new UsageError('--name is required');
   if (!flags['redirect-uri']) throw new UsageError('--redirect-uri is required (repeat it for more than one)');
   const algorithm = flags['id-token-alg']?.[0].toUpperCase();
   if (algorithm !== undefined && !(ID_TOKEN_ALGORITHMS as readonly string[]).includes(algorithm))
     throw new UsageError(`--id-token-alg must be ${ID_TOKEN_ALGORITHMS.join(' or ')}`);
-  const method = flags['token-endpoint-auth-method']?.[0];
-  if (method !== undefined && !(SECRET_AUTH_METHODS as readonly string[]).includes(method))
-    throw new UsageError(`--token-endpoint-auth-method must be ${SECRET_AUTH_METHODS.join(' or ')}`);
-  if (method !== undefined && flags.public)
-    throw new UsageError('--token-endpoint-auth-method is for confidential clients: a --public client has no secret');
   return {
     name: flags.name[0],
     redirect_uris: flags['redirect-uri'],
     post_logout_redirect_uris: flags['post-logout-redirect-uri'] ?? [],
     public: flags.public !== undefined,
     id_token_signed_response_alg: algorithm as IdTokenAlgorithm | undefined,
-    token_endpoint_auth_method: method as CreateOidcClientDto['token_endpoint_auth_method'],
   };
 }
 

@@ -238,13 +238,6 @@ export class OidcProvider implements OnModuleInit {
         rpInitiatedLogout: {
           enabled: true,
           logoutSource: (ctx, form) => {
-            // The confirmation posts to us and is redirected to the client: the form may go there.
-            const origins = (ctx.oidc.client?.postLogoutRedirectUris ?? []).map(originOf);
-            const policy = String(ctx.response.get('content-security-policy'));
-            ctx.set(
-              'content-security-policy',
-              policy.replace("form-action 'self'", `form-action 'self' ${origins.join(' ')}`),
-            );
             ctx.type = 'html';
             ctx.body = this.pages.oidcLogout(form, ctx.oidc.client?.clientName);
           },
@@ -359,6 +352,15 @@ export class OidcProvider implements OnModuleInit {
           },
         ]);
       }
+    } else if (route === 'end_session' && ctx.status === 200) {
+      // The confirmation (or, without a session to end, the form the library posts by itself) posts
+      // to us and is redirected to the client: the form may go there.
+      const origins = (ctx.oidc.client?.postLogoutRedirectUris ?? []).map(originOf);
+      const policy = String(ctx.response.get('content-security-policy'));
+      ctx.set(
+        'content-security-policy',
+        policy.replace("form-action 'self'", `form-action 'self' ${origins.join(' ')}`),
+      );
     } else if (route === 'end_session_confirm' && ctx.oidc.params?.logout) {
       await this.endSessions(ctx, client);
     }
@@ -367,6 +369,9 @@ export class OidcProvider implements OnModuleInit {
   /** RP-initiated logout ends the browser's session and every session the library tied to it, as the API's logout does. */
   private async endSessions(ctx: KoaContextWithOIDC, client: ClientContext): Promise<void> {
     const session = ctx.oidc.session!;
+    // Without a signed-in session of its own the library asks nobody and posts its form by itself:
+    // ending ours then would let a link from any site sign the browser out of our pages.
+    if (!session.accountId) return;
     const browser = await this.browserSessionOf(ctx);
     const ended = new Map<string, string>();
     if (browser) ended.set(browser.id, browser.userId);

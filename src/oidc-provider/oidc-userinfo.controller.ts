@@ -34,7 +34,8 @@ export class OidcUserinfoController {
   private async userinfo(request: FastifyRequest, reply: FastifyReply) {
     reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*');
     const token = bearerTokenOf(request);
-    if (!token) return refuse(reply, 401, 'invalid_request', 'no access token: send it as a Bearer token');
+    if (!token)
+      return refuse(reply, 401, 'invalid_token', 'no access token: send it as a Bearer token', { challengeOnly: true });
     const introspection = await this.auth.introspect(token, 'access_token');
     const scopes = new Set(
       introspection.active && introspection.token_type === 'access_token' ? (introspection.scope ?? '').split(' ') : [],
@@ -51,10 +52,22 @@ export class OidcUserinfoController {
   }
 }
 
-/** RFC 6750 §3: the error in WWW-Authenticate and, as OpenID clients expect, in a JSON body. */
-function refuse(reply: FastifyReply, status: number, error: string, description: string) {
+/**
+ * RFC 6750 §3: the error in WWW-Authenticate and, as OpenID clients expect, in a JSON body. A request
+ * that sent no token gets the bare challenge (§3.1), as the library's own userinfo endpoint answers.
+ */
+function refuse(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  description: string,
+  { challengeOnly = false } = {},
+) {
   reply
     .status(status)
-    .header('www-authenticate', `Bearer error="${error}", error_description="${description}"`)
+    .header(
+      'www-authenticate',
+      challengeOnly ? 'Bearer' : `Bearer error="${error}", error_description="${description}"`,
+    )
     .send({ error, error_description: description });
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { AUDIT_EVENT_TYPES } from '../../src/audit/audit-event.entity';
 import { CleanupJob } from '../../src/cleanup/cleanup.job';
 import { describeWith } from '../support/services';
 import { requestCode, signIn, uniqueEmail } from '../support/factories';
+import { PageClient } from '../support/page-client';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const ADMIN = 'admin@example.com';
@@ -87,6 +89,29 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
       headers: bearer(admin.accessToken),
     });
     expect(removed.status).toBe(204);
+
+    // oidc.authorized: an app's authorization, answered at once for a browser signed in at the pages.
+    const notes = await app.request('POST', '/api/v1/admin/clients', {
+      json: { name: 'Notes', redirect_uris: ['http://localhost:8765/callback'] },
+      headers: bearer(admin.accessToken),
+    });
+    expect(notes.status).toBe(201);
+    secrets.push(notes.body.client_secret);
+    const browser = new PageClient(app);
+    await browser.signIn(uniqueEmail('oidc'));
+    const verifier = randomBytes(32).toString('base64url');
+    const authorization = new URLSearchParams({
+      client_id: notes.body.client_id,
+      redirect_uri: 'http://localhost:8765/callback',
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const { location } = await browser.follow(`/oidc/auth?${authorization}`);
+    const code = new URL(location!).searchParams.get('code');
+    expect(code).toEqual(expect.any(String));
+    secrets.push(code!);
 
     const moving = await signIn(app);
     const newEmail = uniqueEmail('moved');

@@ -163,7 +163,6 @@ const BATTERY_CLIENT = {
   post_logout_redirect_uris: ['https://app.example.com/'],
   public: false,
   id_token_signed_response_alg: 'ES256',
-  token_endpoint_auth_method: 'client_secret_basic',
 };
 
 const ROUTES: Route[] = [
@@ -289,14 +288,7 @@ const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/v1/admin/clients',
     body: 'json',
-    malformable: [
-      'name',
-      'redirect_uris',
-      'post_logout_redirect_uris',
-      'public',
-      'id_token_signed_response_alg',
-      'token_endpoint_auth_method',
-    ],
+    malformable: ['name', 'redirect_uris', 'post_logout_redirect_uris', 'public', 'id_token_signed_response_alg'],
     base: async ({ admin }) => ({
       path: '/api/v1/admin/clients',
       headers: [bearer(admin.accessToken)],

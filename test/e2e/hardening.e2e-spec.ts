@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { encodeCursor } from '../../src/common/query';
 import { describeWith } from '../support/services';
 import { signIn, uniqueEmail } from '../support/factories';
+import { PageClient } from '../support/page-client';
 import { BACKENDS, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -196,43 +197,6 @@ async function rawJson(
   return { status: statusOf(response), body: text.startsWith('{') ? JSON.parse(text) : text };
 }
 
-/** The sign-in pages as a browser uses them: cookies kept, forms posted, redirects not followed. */
-class PageClient {
-  private readonly cookies = new Map<string, string>();
-  constructor(private readonly app: TestApp) {}
-
-  async send(
-    method: string,
-    path: string,
-    body?: { form?: Record<string, string>; json?: unknown },
-  ): Promise<Response> {
-    const headers: Record<string, string> = {
-      cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-    };
-    let payload: string | undefined;
-    if (body?.form)
-      [headers['content-type'], payload] = [
-        'application/x-www-form-urlencoded',
-        new URLSearchParams(body.form).toString(),
-      ];
-    if (body?.json) [headers['content-type'], payload] = ['application/json', JSON.stringify(body.json)];
-    const response = await fetch(this.app.url + path, { method, headers, body: payload, redirect: 'manual' });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(';');
-      const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-      if (value) this.cookies.set(name, value);
-      else this.cookies.delete(name);
-    }
-    return response;
-  }
-
-  /** The CSRF token of the login page's form. */
-  async csrf(): Promise<string> {
-    const page = await (await this.send('GET', '/login')).text();
-    return /name="_csrf" value="([^"]+)"/.exec(page)![1];
-  }
-}
-
 for (const { backend, needs } of BACKENDS) {
   describeWith(needs, `client input at the HTTP edge on ${backend}`, () => {
     let app: TestApp;
@@ -411,13 +375,7 @@ for (const { backend, needs } of BACKENDS) {
     });
 
     describe('responses that set or clear the session cookie', () => {
-      async function codePage(page: PageClient) {
-        const _csrf = await page.csrf();
-        const email = uniqueEmail('page');
-        const form = await (await page.send('POST', '/login', { form: { _csrf, email } })).text();
-        const sessionId = /name="sessionId" value="([^"]+)"/.exec(form)![1];
-        return { _csrf, email, sessionId, code: await app.sink.codeFor(email, 1) };
-      }
+      const codePage = (page: PageClient) => page.requestCode(uniqueEmail('page'));
 
       it('sends no-store with the 303 of POST /verify-otp, and of POST /logout', async () => {
         const page = new PageClient(app);

@@ -79,14 +79,7 @@ const OPERATIONS: {
     path: '/api/v1/admin/clients',
     status: '201',
     bearer: true,
-    body: [
-      'name',
-      'redirect_uris',
-      'post_logout_redirect_uris',
-      'public',
-      'id_token_signed_response_alg',
-      'token_endpoint_auth_method',
-    ],
+    body: ['name', 'redirect_uris', 'post_logout_redirect_uris', 'public', 'id_token_signed_response_alg'],
     response: [
       'client_id',
       'client_secret',
@@ -95,7 +88,6 @@ const OPERATIONS: {
       'post_logout_redirect_uris',
       'public',
       'id_token_signed_response_alg',
-      'token_endpoint_auth_method',
       'created_at',
     ],
   },

@@ -3,11 +3,6 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export const ID_TOKEN_ALGORITHMS = ['ES256', 'RS256'] as const;
 export type IdTokenAlgorithm = (typeof ID_TOKEN_ALGORITHMS)[number];
 
-/** How a confidential client presents its secret; a public client presents none. */
-export const SECRET_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
-export const TOKEN_ENDPOINT_AUTH_METHODS = [...SECRET_AUTH_METHODS, 'none'] as const;
-export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
-
 /** An app registered by the operator to sign its users in with this service. */
 @Entity('oidc_clients')
 export class OidcClient {
@@ -28,9 +23,6 @@ export class OidcClient {
 
   @Column({ name: 'id_token_signed_response_alg', type: 'varchar', length: 16 })
   idTokenSignedResponseAlg: IdTokenAlgorithm;
-
-  @Column({ name: 'token_endpoint_auth_method', type: 'varchar', length: 32 })
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
 
   /** The client secret, sealed (`Secrets.seal('oidc-client-secret', …)`): the provider compares the plaintext. Null for public clients. */
   @Column({ name: 'secret_sealed', type: 'text', nullable: true })

@@ -68,7 +68,6 @@ describe('OidcClientsService', () => {
       post_logout_redirect_uris: ['https://billing.example.com/'],
       public: false,
       id_token_signed_response_alg: 'ES256',
-      token_endpoint_auth_method: 'client_secret_basic',
       created_at: expect.any(String),
       client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
@@ -79,6 +78,7 @@ describe('OidcClientsService', () => {
     expect(await t.sut.providerMetadata(registered.client_id)).toEqual({
       client_id: registered.client_id,
       client_name: 'Billing',
+      application_type: 'web',
       client_secret: registered.client_secret,
       redirect_uris: ['https://billing.example.com/cb'],
       post_logout_redirect_uris: ['https://billing.example.com/'],
@@ -99,24 +99,18 @@ describe('OidcClientsService', () => {
   it('registers a public client without a secret, authenticating with none', async () => {
     t = await buildSut();
     const registered = await t.sut.register({ ...APP, public: true, redirect_uris: ['com.example.app:/cb'] }, {});
-    expect(registered).toMatchObject({ public: true, token_endpoint_auth_method: 'none' });
+    expect(registered).toMatchObject({ public: true });
     expect(registered).not.toHaveProperty('client_secret');
     expect((await t.rows())[0].secretSealed).toBeNull();
     const metadata = await t.sut.providerMetadata(registered.client_id);
-    expect(metadata).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect(metadata).toMatchObject({ token_endpoint_auth_method: 'none', application_type: 'native' });
     expect(metadata).not.toHaveProperty('client_secret');
   });
 
-  it('keeps client_secret_post and RS256 when asked for them', async () => {
+  it('keeps RS256 when asked for it', async () => {
     t = await buildSut();
-    const registered = await t.sut.register(
-      { ...APP, token_endpoint_auth_method: 'client_secret_post', id_token_signed_response_alg: 'RS256' },
-      {},
-    );
-    expect(await t.sut.providerMetadata(registered.client_id)).toMatchObject({
-      token_endpoint_auth_method: 'client_secret_post',
-      id_token_signed_response_alg: 'RS256',
-    });
+    const registered = await t.sut.register({ ...APP, id_token_signed_response_alg: 'RS256' }, {});
+    expect(await t.sut.providerMetadata(registered.client_id)).toMatchObject({ id_token_signed_response_alg: 'RS256' });
   });
 
   it('trims the name and drops repeated URIs', async () => {
@@ -159,18 +153,6 @@ describe('OidcClientsService', () => {
       { post_logout_redirect_uris: ['https://app.example/#bye'] },
       'post_logout_redirect_uris[0]',
       'post_logout_redirect_uris[0] must not contain a fragment (#)',
-    ],
-    [
-      'none for a confidential client',
-      { token_endpoint_auth_method: 'none' as const },
-      'token_endpoint_auth_method',
-      'token_endpoint_auth_method none is for public clients only',
-    ],
-    [
-      'a secret method for a public client',
-      { public: true, token_endpoint_auth_method: 'client_secret_post' as const },
-      'token_endpoint_auth_method',
-      'token_endpoint_auth_method must be none for a public client: it has no secret',
     ],
   ])('refuses %s, writing nothing', async (_what, change, field, message) => {
     t = await buildSut();

@@ -12,9 +12,9 @@ import { APP_CONFIG } from '../../config/app-config.token';
 import { CreateOidcClientDto } from './dto/create-oidc-client.dto';
 import { OidcClientResponse, RegisteredOidcClientResponse } from './dto/oidc-client.response';
 import { InvalidClientRegistration, RegistrationProblem } from './invalid-client-registration';
-import { OidcClient, TokenEndpointAuthMethod } from './oidc-client.entity';
+import { OidcClient } from './oidc-client.entity';
 import { OidcClientsRepository } from './oidc-clients.repository';
-import { redirectUriProblem, RedirectUriPolicy } from './redirect-uri';
+import { isPrivateUseScheme, redirectUriProblem, RedirectUriPolicy } from './redirect-uri';
 
 /** A client id as minted here: 128 random bits in hex, which no shell, option parser or URL misreads. */
 export const OIDC_CLIENT_ID = /^[0-9a-f]{32}$/;
@@ -82,12 +82,15 @@ export class OidcClientsService {
     return {
       client_id: client.clientId,
       client_name: client.name,
+      // The library takes a private-use scheme only from a client it knows to be a native app.
+      application_type: client.redirectUris.some(isPrivateUseScheme) ? 'native' : 'web',
       ...(client.secretSealed ? { client_secret: this.secrets.open('oidc-client-secret', client.secretSealed) } : {}),
       redirect_uris: client.redirectUris,
       post_logout_redirect_uris: client.postLogoutRedirectUris,
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      // The provider accepts a confidential client's secret either way; it picks per request.
+      token_endpoint_auth_method: client.isPublic ? 'none' : 'client_secret_basic',
       id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     };
   }
@@ -95,10 +98,7 @@ export class OidcClientsService {
   /** The registration as stored, or InvalidClientRegistration naming everything wrong with it. */
   private checked(
     request: CreateOidcClientDto,
-  ): Pick<
-    OidcClient,
-    'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'idTokenSignedResponseAlg' | 'tokenEndpointAuthMethod'
-  > {
+  ): Pick<OidcClient, 'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'idTokenSignedResponseAlg'> {
     const problems: RegistrationProblem[] = [];
     const name = request.name.trim();
     if (name.length === 0 || name.length > MAX_NAME_LENGTH)
@@ -116,17 +116,6 @@ export class OidcClientsService {
       problems,
     );
 
-    const isPublic = request.public ?? false;
-    const method: TokenEndpointAuthMethod =
-      request.token_endpoint_auth_method ?? (isPublic ? 'none' : 'client_secret_basic');
-    if (isPublic && method !== 'none')
-      problems.push({
-        field: 'token_endpoint_auth_method',
-        reason: 'must be none for a public client: it has no secret',
-      });
-    if (!isPublic && method === 'none')
-      problems.push({ field: 'token_endpoint_auth_method', reason: 'none is for public clients only' });
-
     const algorithm = request.id_token_signed_response_alg ?? 'ES256';
     if (algorithm === 'RS256' && !this.signingKeys.rsa && this.config.env === 'production')
       problems.push({
@@ -140,7 +129,6 @@ export class OidcClientsService {
       redirectUris,
       postLogoutRedirectUris,
       idTokenSignedResponseAlg: algorithm,
-      tokenEndpointAuthMethod: method,
     };
   }
 }
@@ -174,7 +162,6 @@ function clientView(client: OidcClient): OidcClientResponse {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     public: client.isPublic,
     id_token_signed_response_alg: client.idTokenSignedResponseAlg,
-    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     created_at: new Date(client.createdAt).toISOString(),
   };
 }

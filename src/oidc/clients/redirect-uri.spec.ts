@@ -1,4 +1,4 @@
-import { redirectUriProblem } from './redirect-uri';
+import { isPrivateUseScheme, redirectUriProblem } from './redirect-uri';
 
 const strict = { allowHttpOnAnyHost: false };
 const development = { allowHttpOnAnyHost: true };
@@ -52,5 +52,16 @@ describe('redirectUriProblem', () => {
   it('keeps every other rule in development', () => {
     expect(redirectUriProblem('http://app.internal/cb#x', development)).toContain('fragment');
     expect(redirectUriProblem('myapp://callback', development)).toContain('private-use scheme');
+  });
+});
+
+describe('isPrivateUseScheme', () => {
+  it.each([
+    ['com.example.app:/cb', true],
+    ['com.example.app://callback', true],
+    ['https://app.example.com/cb', false],
+    ['HTTP://localhost/cb', false],
+  ])('%s: %s', (uri, expected) => {
+    expect(isPrivateUseScheme(uri)).toBe(expected);
   });
 });

@@ -39,3 +39,8 @@ export function redirectUriProblem(uri: string, policy: RedirectUriPolicy): stri
   if (scheme.includes('.')) return undefined;
   return 'must use https, http on localhost, or a private-use scheme with a dot (com.example.app:/callback)';
 }
+
+/** A native app's private-use scheme (com.example.app:/callback), rather than http or https. */
+export function isPrivateUseScheme(uri: string): boolean {
+  return !/^https?:/i.test(uri);
+}

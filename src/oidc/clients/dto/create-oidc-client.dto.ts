@@ -1,11 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsOptional, IsString } from 'class-validator';
-import {
-  ID_TOKEN_ALGORITHMS,
-  IdTokenAlgorithm,
-  TOKEN_ENDPOINT_AUTH_METHODS,
-  TokenEndpointAuthMethod,
-} from '../oidc-client.entity';
+import { ID_TOKEN_ALGORITHMS, IdTokenAlgorithm } from '../oidc-client.entity';
 
 const URI_RULES =
   'Absolute, at most 2000 characters, no fragment; https, http on localhost, 127.0.0.1 or [::1] ' +
@@ -61,15 +56,4 @@ export class CreateOidcClientDto {
     message: `id_token_signed_response_alg must be one of ${ID_TOKEN_ALGORITHMS.join(', ')}`,
   })
   readonly id_token_signed_response_alg?: IdTokenAlgorithm;
-
-  @ApiPropertyOptional({
-    enum: TOKEN_ENDPOINT_AUTH_METHODS,
-    description:
-      '`client_secret_basic` (default) or `client_secret_post` for a confidential client; `none` for a public one.',
-  })
-  @IsOptional()
-  @IsIn(TOKEN_ENDPOINT_AUTH_METHODS, {
-    message: `token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
-  })
-  readonly token_endpoint_auth_method?: TokenEndpointAuthMethod;
 }

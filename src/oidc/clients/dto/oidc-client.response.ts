@@ -1,10 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ID_TOKEN_ALGORITHMS,
-  IdTokenAlgorithm,
-  TOKEN_ENDPOINT_AUTH_METHODS,
-  TokenEndpointAuthMethod,
-} from '../oidc-client.entity';
+import { ID_TOKEN_ALGORITHMS, IdTokenAlgorithm } from '../oidc-client.entity';
 
 /** A registered client as the admin API and the command line show it: never with its secret. */
 export class OidcClientResponse {
@@ -20,14 +15,14 @@ export class OidcClientResponse {
   @ApiProperty({ type: [String] })
   readonly post_logout_redirect_uris: string[];
 
-  @ApiProperty({ description: 'A public client has no secret (`token_endpoint_auth_method` `none`).' })
+  @ApiProperty({
+    description:
+      'A public client has no secret and proves itself with PKCE alone; a confidential one presents its secret as HTTP Basic or posted, either.',
+  })
   readonly public: boolean;
 
   @ApiProperty({ enum: ID_TOKEN_ALGORITHMS })
   readonly id_token_signed_response_alg: IdTokenAlgorithm;
-
-  @ApiProperty({ enum: TOKEN_ENDPOINT_AUTH_METHODS })
-  readonly token_endpoint_auth_method: TokenEndpointAuthMethod;
 
   @ApiProperty({ format: 'date-time' })
   readonly created_at: string;
