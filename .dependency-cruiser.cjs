@@ -16,6 +16,7 @@ const LAYERS = [
   'rate-limit',
   'auth',
   'oidc',
+  'account',
   'webhooks',
   // web and operations
   'cleanup',

@@ -60,8 +60,9 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"service_role";
 GRANT CONNECT ON DATABASE :"database" TO :"service_role";
 GRANT USAGE ON SCHEMA public TO :"service_role";
 
--- Users are created and updated at sign-in and by profile changes, never deleted.
-GRANT SELECT, INSERT, UPDATE ON users TO :"service_role";
+-- Users are created and updated at sign-in and by profile changes, and deleted with their account
+-- (DELETE /api/v1/users/me, or by an admin); their sessions and code records go with them.
+GRANT SELECT, INSERT, UPDATE, DELETE ON users TO :"service_role";
 -- Deleted by the cleanup job (and a code that could not be mailed is withdrawn).
 GRANT SELECT, INSERT, UPDATE, DELETE ON otp_tokens, sessions, service_tokens TO :"service_role";
 -- OpenID Connect clients are registered and removed by the operator, never changed.

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AccessGuard } from './auth/access.guard';
@@ -44,6 +45,7 @@ export class AppModule {
         AuthModule,
         OtpModule,
         OidcModule,
+        AccountModule,
         WebhooksModule,
         WebhookDeliveryModule,
         CleanupModule,

@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.created',
   'client.removed',
   'oidc.authorized',
+  'user.email_changed',
+  'user.deleted',
   'webhook.created',
   'webhook.removed',
 ] as const;

@@ -36,6 +36,18 @@ export class AuditQueryService {
     return (await this.events.page({ userId, types: USER_ACTIVITY }, undefined, limit)).map(toView);
   }
 
+  /** Every event of the user's, oldest first: their copy of the trail (an export of their data). */
+  async ofUser(userId: string): Promise<AuditEventResponse[]> {
+    const events: AuditEventResponse[] = [];
+    let afterId: string | undefined;
+    for (;;) {
+      const batch = await this.events.batchAfter({ userId }, afterId, EXPORT_BATCH);
+      events.push(...batch.map(toView));
+      if (batch.length < EXPORT_BATCH) return events;
+      afterId = String(batch[batch.length - 1].id);
+    }
+  }
+
   /** NDJSON, oldest first, fetched in batches so memory stays flat however long the trail. */
   async export(query: AuditFilterDto, reader: Principal, client: ClientContext): Promise<Readable> {
     const filter = toFilter(query);

@@ -61,6 +61,16 @@ export class SessionsRepository {
     return live.map((session) => session.id);
   }
 
+  /** Every session of the user, live or ended, in the caller's transaction. */
+  async idsOfUser(userId: string, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+    const rows = await manager.find(Session, { select: { id: true }, where: { userId } });
+    return rows.map((row) => row.id);
+  }
+
+  findAllOfUser(userId: string): Promise<Session[]> {
+    return this.dataSource.manager.find(Session, { where: { userId }, order: { createdAt: 'DESC' } });
+  }
+
   /** Deletes up to `batch` sessions that can never be used again; returns how many. */
   async deleteEnded(now: Date, revokedBefore: Date, batch: number): Promise<number> {
     const rows = await this.dataSource.manager

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
@@ -159,6 +160,22 @@ export class SessionsService {
       ids.map((id) => ({ type: 'session.revoked' as const, userId, sessionId: id, client, details: { reason } })),
     );
     return ids.length;
+  }
+
+  /** In a deletion's transaction: the ids of every session of the user, whatever their state. */
+  idsOfUserWrite(userId: string, manager: EntityManager): Promise<string[]> {
+    return this.sessions.idsOfUser(userId, manager);
+  }
+
+  /** Every session of the user, live or ended, newest first: what an export of their data shows. */
+  listAllOfUser(userId: string): Promise<Session[]> {
+    return this.sessions.findAllOfUser(userId);
+  }
+
+  /** Access tokens of these sessions stop on every instance, whatever the database says of them. */
+  async stopTokens(sessionIds: string[]): Promise<void> {
+    const now = this.clock.now();
+    for (const id of sessionIds) await this.revocations.revoke(id, this.lastTokenExpiry(now), now);
   }
 
   private async revoke(session: Session, client: ClientContext, reason: string): Promise<boolean> {

@@ -35,6 +35,12 @@ export const ERRORS = {
     detail: 'This refresh token was already used; the session is revoked.',
     when: 'An already rotated refresh token was presented: the whole session is revoked.',
   },
+  reauthentication_required: {
+    status: 401,
+    title: 'Reauthentication required',
+    detail: 'This needs a recent sign-in; sign in again, then retry.',
+    when: 'The session’s last code sign-in is older than `ACCOUNT_REAUTH_SECONDS`: sign in again, then retry.',
+  },
   forbidden: {
     status: 403,
     title: 'Forbidden',
@@ -47,6 +53,12 @@ export const ERRORS = {
     title: 'Method not allowed',
     detail: 'This method is not allowed here.',
     when: 'The path exists but not with this method.',
+  },
+  email_taken: {
+    status: 409,
+    title: 'Address taken',
+    detail: 'This address belongs to another account.',
+    when: 'The new address belongs to another user; the change is ended.',
   },
   payload_too_large: {
     status: 413,

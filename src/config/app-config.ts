@@ -105,6 +105,8 @@ export interface AppConfig {
   adminEmails: string[];
   cleanupCron: string;
   auditRetentionDays: number;
+  /** How recent a code sign-in must be to change the address or delete the account. */
+  accountReauthSeconds: number;
   webhooks: WebhooksConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -184,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv): AppConfig {
       .filter(Boolean),
     cleanupCron: env.matching('CLEANUP_CRON', '0 * * * * *', isCronExpression, 'a cron expression with 5 or 6 fields'),
     auditRetentionDays: env.int('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
+    accountReauthSeconds: env.int('ACCOUNT_REAUTH_SECONDS', 600, 1, 86_400),
     webhooks: readWebhooks(env, production),
     logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

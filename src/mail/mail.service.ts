@@ -20,11 +20,31 @@ export interface LoginCodeMail {
   acceptLanguage?: string | null;
 }
 
-interface LocaleTemplates {
-  lang: string;
+/** A code for a signed-in user's new address: no sign-in link, it proves the address only. */
+export interface EmailChangeCodeMail {
+  to: string;
+  code: string;
+  ttlSeconds: number;
+  acceptLanguage?: string | null;
+}
+
+/** To the old address after a change: the new one partly masked, and nothing to click. */
+export interface EmailChangedNoticeMail {
+  to: string;
+  newEmail: string;
+  acceptLanguage?: string | null;
+}
+
+interface MailTemplates {
   subject: Handlebars.TemplateDelegate;
   text: Handlebars.TemplateDelegate;
   html: Handlebars.TemplateDelegate;
+}
+
+interface LocaleTemplates extends MailTemplates {
+  lang: string;
+  emailChangeCode: MailTemplates;
+  emailChangedNotice: MailTemplates;
 }
 
 const TEMPLATES_DIR = join(__dirname, 'templates');
@@ -97,11 +117,33 @@ export class MailService {
       autofillLine: `@${this.codeOrigin} #${mail.code}`,
       lang: templates.lang,
     };
+    await this.sendTemplated(mail.to, templates, context);
+  }
+
+  async sendEmailChangeCode(mail: EmailChangeCodeMail): Promise<void> {
+    const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
+    await this.sendTemplated(mail.to, templates.emailChangeCode, {
+      code: mail.code,
+      ttlMinutes: Math.max(1, Math.round(mail.ttlSeconds / 60)),
+      autofillLine: `@${this.codeOrigin} #${mail.code}`,
+      lang: templates.lang,
+    });
+  }
+
+  async sendEmailChangedNotice(mail: EmailChangedNoticeMail): Promise<void> {
+    const templates = this.locales.get(this.pickLocale(mail.acceptLanguage))!;
+    await this.sendTemplated(mail.to, templates.emailChangedNotice, {
+      maskedEmail: maskEmail(mail.newEmail),
+      lang: templates.lang,
+    });
+  }
+
+  private async sendTemplated(to: string, templates: MailTemplates, context: Record<string, unknown>): Promise<void> {
     const subject = templates.subject(context);
     const stopTimer = this.metrics.mailDuration.startTimer({ transport: this.transportKind });
     try {
       await this.send({
-        to: mail.to,
+        to,
         subject,
         text: templates.text(context),
         html: templates.html({ ...context, subject }),
@@ -173,14 +215,37 @@ export function assertMailLocalesShipped(locales: string[]): void {
 
 export function compileLocale(locale: string): LocaleTemplates {
   const dir = join(TEMPLATES_DIR, locale);
-  const messages = JSON.parse(readFileSync(join(dir, 'messages.json'), 'utf8')) as { subject: string; lang: string };
+  const messages = JSON.parse(readFileSync(join(dir, 'messages.json'), 'utf8')) as Record<
+    'subject' | 'emailChangeCodeSubject' | 'emailChangedNoticeSubject' | 'lang',
+    string
+  >;
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const compile = (subject: string, name: string): MailTemplates => ({
+    subject: Handlebars.compile(subject, { noEscape: true, strict: true }),
+    text: Handlebars.compile(read(`${name}.text.hbs`), { noEscape: true }),
+    html: Handlebars.compile(read(`${name}.html.hbs`)),
+  });
   return {
     lang: messages.lang,
-    subject: Handlebars.compile(messages.subject, { noEscape: true, strict: true }),
-    text: Handlebars.compile(read('login-code.text.hbs'), { noEscape: true }),
-    html: Handlebars.compile(read('login-code.html.hbs')),
+    ...compile(messages.subject, 'login-code'),
+    emailChangeCode: compile(messages.emailChangeCodeSubject, 'email-change-code'),
+    emailChangedNotice: compile(messages.emailChangedNoticeSubject, 'email-changed-notice'),
   };
+}
+
+/**
+ * `n…@e…e.com`: enough for the owner to recognise their new address, not enough for someone
+ * reading the old mailbox to learn it.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  const host = dot > 0 ? domain.slice(0, dot) : domain;
+  const tld = dot > 0 ? domain.slice(dot) : '';
+  const first = (text: string) => Array.from(text)[0] ?? '';
+  return `${first(local)}…@${first(host)}…${tld}`;
 }
 
 function isTransient(error: unknown): boolean {

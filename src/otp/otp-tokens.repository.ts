@@ -52,6 +52,16 @@ export class OtpTokensRepository {
     await this.statements(events.length).withdrawn.run(this.dataSource, [id, ...this.audit.eventValues(events)]);
   }
 
+  /** The records of the user's codes: those their sign-ins used, and those mailed to their address. */
+  async deleteOfUserWrite(userId: string, email: string, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .delete()
+      .from(OtpToken)
+      .where('user_id = :userId OR email = :email', { userId, email })
+      .execute();
+  }
+
   /** Links every code of a verified login to its user and marks them used, in the sign-in's transaction. */
   verifiedWrite(loginId: string, userId: string, at: Date, manager: EntityManager): UpdateQueryBuilder<OtpToken> {
     return manager

@@ -26,6 +26,18 @@ export interface VerifiedLogin {
   loginId: string;
 }
 
+/** What a login is for: a sign-in, or a signed-in user's change to a new address (bound to that user). */
+type Purpose = { kind: 'sign-in' } | { kind: 'email-change'; userId: string };
+
+const SIGN_IN: Purpose = { kind: 'sign-in' };
+
+/** An address change's code, as the API answers its request. */
+export interface EmailChangeTicket {
+  changeId: string;
+  expiresAt: string;
+  codeLength: number;
+}
+
 /**
  * The rules of a one-time-code login: who gets a code and how often, how long it lives and how
  * many guesses it allows. A right guess answers the address it proved; the auth module signs in.
@@ -71,11 +83,47 @@ export class OtpService {
 
   /** The address a right code proves; a wrong one is counted against the login and the address. */
   async verifyCode(sessionId: string, code: string, client: ClientContext): Promise<VerifiedLogin> {
+    return { email: await this.check(sessionId, code, client, SIGN_IN), loginId: sessionId };
+  }
+
+  /**
+   * Mails a code to the new address of a signed-in user, under the limits of that address's
+   * sign-in codes (one cooldown, one hourly cap, one failure budget); its sign-in logins stay.
+   */
+  async requestEmailChangeCode(userId: string, newEmail: string, client: ClientContext): Promise<EmailChangeTicket> {
+    const loginId: LoginId = { secret: this.codes.loginSecret(), address: this.secrets.addressTag(newEmail) };
+    const purpose: Purpose = { kind: 'email-change', userId };
+    const ticket = await this.issue(
+      loginId,
+      client,
+      false,
+      (code, now) =>
+        this.store.startLogin(loginId.address, loginId.secret, newEmail, code, this.policy.issue, now, 'email-change'),
+      newEmail,
+      purpose,
+    );
+    return { changeId: ticket.sessionId, expiresAt: ticket.expiresAt, codeLength: ticket.codeLength };
+  }
+
+  /** The new address a right code proves for this user's change; a wrong one counts as for a sign-in. */
+  verifyEmailChangeCode(userId: string, changeId: string, code: string, client: ClientContext): Promise<string> {
+    return this.check(changeId, code, client, { kind: 'email-change', userId });
+  }
+
+  private async check(sessionId: string, code: string, client: ClientContext, purpose: Purpose): Promise<string> {
     const loginId = this.loginIdOrExpired(sessionId);
     const now = this.clock.now();
-    const hash = this.secrets.hashCode(sessionId, code);
-    const result = await this.store.verify(loginId.address, loginId.secret, hash, this.policy.failures, now);
-    const details = { loginId: sessionId };
+    const hash = this.secrets.hashCode(codeBinding(sessionId, purpose), code);
+    const result = await this.store.verify(
+      loginId.address,
+      loginId.secret,
+      hash,
+      this.policy.failures,
+      now,
+      purpose.kind,
+    );
+    const details = { loginId: sessionId, ...purposeDetails(purpose) };
+    const userId = purpose.kind === 'email-change' ? purpose.userId : null;
 
     switch (result.outcome) {
       case 'expired':
@@ -90,6 +138,7 @@ export class OtpService {
           {
             type: 'otp.failed',
             email: result.email,
+            userId,
             client,
             details: { ...details, attemptsRemaining: result.attemptsRemaining },
           },
@@ -98,6 +147,7 @@ export class OtpService {
                 {
                   type: 'otp.locked' as const,
                   email: result.email,
+                  userId,
                   client,
                   details: { ...details, loginDestroyed, addressLockedUntil: iso(result.addressLockedUntil) },
                 },
@@ -110,13 +160,18 @@ export class OtpService {
       }
       case 'verified':
         this.metrics.otpCodes.inc({ outcome: 'verified' });
-        return { email: result.email, loginId: sessionId };
+        return result.email;
     }
   }
 
   /** The sign-in's write of this module: the login's codes marked used by the user it signed in. */
   verifiedWrite(login: VerifiedLogin, userId: string, at: Date, manager: EntityManager) {
     return this.otpTokens.verifiedWrite(login.loginId, userId, at, manager);
+  }
+
+  /** The deletion of an account's write of this module: the records of its codes. */
+  deleteRecordsWrite(userId: string, email: string, manager: EntityManager): Promise<void> {
+    return this.otpTokens.deleteOfUserWrite(userId, email, manager);
   }
 
   /** The event a sign-in records for the login it used. */
@@ -155,11 +210,15 @@ export class OtpService {
     resend: boolean,
     store: (code: { hash: string; expiresAt: number }, now: number) => Promise<IssueResult>,
     knownEmail: string | null = null,
+    purpose: Purpose = SIGN_IN,
   ): Promise<LoginTicketResponse> {
     const now = this.clock.now();
     const sessionId = formatLoginId(loginId);
     const code = this.codes.code(this.policy.codeLength);
-    const stored = { hash: this.secrets.hashCode(sessionId, code), expiresAt: now + this.policy.codeTtlMs };
+    const stored = {
+      hash: this.secrets.hashCode(codeBinding(sessionId, purpose), code),
+      expiresAt: now + this.policy.codeTtlMs,
+    };
     const result = await store(stored, now);
 
     switch (result.outcome) {
@@ -178,15 +237,16 @@ export class OtpService {
     }
 
     const email = result.email;
-    const details = { loginId: sessionId, resend };
+    const details: IssueDetails = { loginId: sessionId, resend, ...purposeDetails(purpose) };
+    const userId = purpose.kind === 'email-change' ? purpose.userId : null;
     // Recorded before the hand-off: once the mail is out, its request is on record whatever fails next.
     const tokenId = randomUUID();
-    await this.recordRequested(tokenId, loginId, email, stored, now, client, details);
-    const outcome = await this.handOver(tokenId, loginId, email, code, stored, client, details);
+    await this.recordRequested(tokenId, loginId, email, stored, now, client, details, purpose);
+    const outcome = await this.handOver(tokenId, loginId, email, code, stored, client, details, purpose);
     const event: AuditRecord =
       outcome === 'sent'
-        ? { type: 'otp.sent', email, client, details: { ...details, expiresAt: iso(stored.expiresAt) } }
-        : { type: 'otp.send_failed', email, client, details: { ...details, reason: outcome.reason } };
+        ? { type: 'otp.sent', email, userId, client, details: { ...details, expiresAt: iso(stored.expiresAt) } }
+        : { type: 'otp.send_failed', email, userId, client, details: { ...details, reason: outcome.reason } };
     // The limits the mail spent stay spent even if this write fails: nothing is given back after a hand-off.
     await this.audit.record([event]).catch((error: Error) =>
       this.logger.error({
@@ -214,7 +274,9 @@ export class OtpService {
     now: number,
     client: ClientContext,
     details: IssueDetails,
+    purpose: Purpose,
   ): Promise<void> {
+    const userId = purpose.kind === 'email-change' ? purpose.userId : null;
     try {
       await this.otpTokens.recordIssued(
         {
@@ -227,10 +289,10 @@ export class OtpService {
           createdAt: new Date(now),
           consumedAt: null,
         },
-        [{ type: 'otp.requested', email, client, details }],
+        [{ type: 'otp.requested', email, userId, client, details }],
       );
     } catch (error) {
-      await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
+      await this.store.discardCode(loginId.address, loginId.secret, stored.hash, purpose.kind).catch(() => undefined);
       throw error;
     }
   }
@@ -247,8 +309,18 @@ export class OtpService {
     stored: StoredCode,
     client: ClientContext,
     details: IssueDetails,
+    purpose: Purpose,
   ): Promise<'sent' | { reason: string }> {
     try {
+      if (purpose.kind === 'email-change') {
+        await this.mail.sendEmailChangeCode({
+          to: email,
+          code,
+          ttlSeconds: this.config.otp.ttlSeconds,
+          acceptLanguage: client.locale,
+        });
+        return 'sent';
+      }
       const signInUrl = `${this.config.http.publicUrl}/login/link?${new URLSearchParams({ session: details.loginId, code })}`;
       await this.mail.sendLoginCode({
         to: email,
@@ -260,14 +332,20 @@ export class OtpService {
       return 'sent';
     } catch (error) {
       if (error instanceof MailRefusedError) return { reason: error.reason.slice(0, 200) };
-      await this.store.discardCode(loginId.address, loginId.secret, stored.hash).catch(() => undefined);
+      await this.store.discardCode(loginId.address, loginId.secret, stored.hash, purpose.kind).catch(() => undefined);
       const reason = (error as Error).message.slice(0, 200);
       this.logger.warn({
         msg: `Mail hand-off failed (${reason}); the code was withdrawn`,
         requestId: client.requestId,
       });
       await this.otpTokens.recordWithdrawn(tokenId, [
-        { type: 'otp.send_failed', email, client, details: { ...details, reason } },
+        {
+          type: 'otp.send_failed',
+          email,
+          userId: purpose.kind === 'email-change' ? purpose.userId : null,
+          client,
+          details: { ...details, reason },
+        },
       ]);
       throw new ProblemException('mail_unavailable', 'The code could not be sent; try again in a moment.');
     }
@@ -313,7 +391,16 @@ export class OtpService {
   }
 }
 
-type IssueDetails = { loginId: string; resend: boolean };
+type IssueDetails = { loginId: string; resend: boolean; purpose?: 'email_change' };
+
+/** A change's code is bound to its user too: another user holding the change id and the code gets nothing. */
+function codeBinding(sessionId: string, purpose: Purpose): string {
+  return purpose.kind === 'email-change' ? `${sessionId}:${purpose.userId}` : sessionId;
+}
+
+function purposeDetails(purpose: Purpose): { purpose?: 'email_change' } {
+  return purpose.kind === 'email-change' ? { purpose: 'email_change' } : {};
+}
 
 function expired(): ProblemException {
   return new ProblemException('otp_expired', 'This sign-in has expired or was already used; ask for a new code.');

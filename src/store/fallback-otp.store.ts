@@ -1,4 +1,4 @@
-import { FailureBudget, IssueLimits, IssueResult, OtpStore, StoredCode, VerifyResult } from './otp-store';
+import { FailureBudget, IssueLimits, IssueResult, LoginKind, OtpStore, StoredCode, VerifyResult } from './otp-store';
 import { RedisFallback } from './redis-fallback';
 
 /** The Redis OTP store while Redis answers, else the memory one or a refusal (REDIS_FALLBACK). */
@@ -18,10 +18,11 @@ export class FallbackOtpStore extends OtpStore {
     code: StoredCode,
     limits: IssueLimits,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<IssueResult> {
     return this.fallback.run(
-      () => this.redis.startLogin(address, loginId, email, code, limits, now),
-      () => this.memory.startLogin(address, loginId, email, code, limits, now),
+      () => this.redis.startLogin(address, loginId, email, code, limits, now, kind),
+      () => this.memory.startLogin(address, loginId, email, code, limits, now, kind),
     );
   }
 
@@ -38,10 +39,11 @@ export class FallbackOtpStore extends OtpStore {
     codeHash: string,
     budget: FailureBudget,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<VerifyResult> {
     return this.fallback.run(
-      () => this.redis.verify(address, loginId, codeHash, budget, now),
-      () => this.memory.verify(address, loginId, codeHash, budget, now),
+      () => this.redis.verify(address, loginId, codeHash, budget, now, kind),
+      () => this.memory.verify(address, loginId, codeHash, budget, now, kind),
     );
   }
 
@@ -52,10 +54,10 @@ export class FallbackOtpStore extends OtpStore {
     );
   }
 
-  discardCode(address: string, loginId: string, codeHash: string): Promise<void> {
+  discardCode(address: string, loginId: string, codeHash: string, kind: LoginKind = 'sign-in'): Promise<void> {
     return this.fallback.run(
-      () => this.redis.discardCode(address, loginId, codeHash),
-      () => this.memory.discardCode(address, loginId, codeHash),
+      () => this.redis.discardCode(address, loginId, codeHash, kind),
+      () => this.memory.discardCode(address, loginId, codeHash, kind),
     );
   }
 

@@ -5,6 +5,7 @@ import {
   IssueLimits,
   IssueResult,
   lockMsAfter,
+  LoginKind,
   OtpStore,
   RESTORABLE_MS,
   StoredCode,
@@ -22,6 +23,8 @@ interface Login {
 /** Everything the store knows of one address (times are epoch ms). */
 interface AddressState {
   login?: Login;
+  /** A signed-in user's change to this address: a login of its own, under the same counters. */
+  change?: Login;
   /** A login that a right code ended, kept a moment in case its sign-in cannot be recorded. */
   ended?: { login: Login; until: number };
   cooldownUntil: number;
@@ -55,6 +58,7 @@ export class MemoryOtpStore extends OtpStore {
     code: StoredCode,
     limits: IssueLimits,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<IssueResult> {
     let state = this.addresses.get(address);
     if (!state) {
@@ -69,9 +73,13 @@ export class MemoryOtpStore extends OtpStore {
       this.forgetIfEmpty(address, state, now);
       return refused;
     }
-    state.login = { id: loginId, email, attemptsLeft: limits.maxAttempts, codes: [] };
-    state.ended = undefined;
-    return recordSend(state, state.login, code, limits, now);
+    const login = { id: loginId, email, attemptsLeft: limits.maxAttempts, codes: [] };
+    if (kind === 'email-change') state.change = login;
+    else {
+      state.login = login;
+      state.ended = undefined;
+    }
+    return recordSend(state, login, code, limits, now);
   }
 
   async addCode(
@@ -95,22 +103,28 @@ export class MemoryOtpStore extends OtpStore {
     codeHash: string,
     budget: FailureBudget,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<VerifyResult> {
     const state = this.addresses.get(address);
     if (!state) return { outcome: 'expired' };
     prune(state, now);
-    const login = state.login;
+    const login = kind === 'sign-in' ? state.login : state.change;
     if (state.lockedUntil > now) return { outcome: 'locked', retryAt: state.lockedUntil, email: login?.email ?? null };
     if (login?.id !== loginId) return { outcome: 'expired' };
 
     if (login.codes.some((code) => sameText(code.hash, codeHash))) {
-      state.login = undefined;
-      state.ended = { login, until: now + RESTORABLE_MS };
+      if (kind === 'sign-in') {
+        state.login = undefined;
+        state.ended = { login, until: now + RESTORABLE_MS };
+      } else state.change = undefined;
       state.failures = 0;
       return { outcome: 'verified', email: login.email };
     }
     login.attemptsLeft--;
-    if (login.attemptsLeft <= 0) state.login = undefined;
+    if (login.attemptsLeft <= 0) {
+      if (kind === 'sign-in') state.login = undefined;
+      else state.change = undefined;
+    }
     state.failures++;
     const lockMs = lockMsAfter(state.failures, budget);
     if (lockMs > 0) state.lockedUntil = now + lockMs;
@@ -130,12 +144,16 @@ export class MemoryOtpStore extends OtpStore {
     state.ended = undefined;
   }
 
-  async discardCode(address: string, loginId: string, codeHash: string): Promise<void> {
+  async discardCode(address: string, loginId: string, codeHash: string, kind: LoginKind = 'sign-in'): Promise<void> {
     const state = this.addresses.get(address);
     if (!state) return;
-    if (state.login?.id === loginId) {
-      state.login.codes = state.login.codes.filter((code) => code.hash !== codeHash);
-      if (state.login.codes.length === 0) state.login = undefined;
+    const login = kind === 'sign-in' ? state.login : state.change;
+    if (login?.id === loginId) {
+      login.codes = login.codes.filter((code) => code.hash !== codeHash);
+      if (login.codes.length === 0) {
+        if (kind === 'sign-in') state.login = undefined;
+        else state.change = undefined;
+      }
     }
     state.sends = state.sends.filter((send) => send.hash !== codeHash);
     state.cooldownUntil = 0;
@@ -160,7 +178,12 @@ export class MemoryOtpStore extends OtpStore {
 
   private forgetIfEmpty(address: string, state: AddressState, now: number): void {
     const empty =
-      !state.login && !state.ended && state.sends.length === 0 && state.cooldownUntil <= now && state.failures === 0;
+      !state.login &&
+      !state.change &&
+      !state.ended &&
+      state.sends.length === 0 &&
+      state.cooldownUntil <= now &&
+      state.failures === 0;
     if (empty) this.addresses.delete(address);
   }
 }
@@ -175,6 +198,7 @@ function prune(state: AddressState, now: number): boolean {
     state.lockedUntil = 0;
   }
   if (state.ended && state.ended.until <= now) state.ended = undefined;
+  if (state.change && state.change.codes.every((code) => code.expiresAt <= now)) state.change = undefined;
   const login = state.login;
   if (!login || login.codes.every((code) => code.expiresAt > now)) return false;
   login.codes = login.codes.filter((code) => code.expiresAt > now);

@@ -1,3 +1,10 @@
+/**
+ * What a login proves: a sign-in, or an address change of a signed-in user (the code goes to the
+ * new address). An address holds one login of each kind; both share its counters (cooldown,
+ * hourly cap, failure budget), so neither kind gets the address more codes or guesses.
+ */
+export type LoginKind = 'sign-in' | 'email-change';
+
 /** A code as the store keeps it: its keyed hash and when it stops working (epoch ms). */
 export interface StoredCode {
   hash: string;
@@ -68,6 +75,7 @@ export abstract class OtpStore {
     code: StoredCode,
     limits: IssueLimits,
     now: number,
+    kind?: LoginKind,
   ): Promise<IssueResult>;
 
   /** Adds a code to a live login, keeping its newest `maxLiveCodes` codes. */
@@ -89,6 +97,7 @@ export abstract class OtpStore {
     codeHash: string,
     budget: FailureBudget,
     now: number,
+    kind?: LoginKind,
   ): Promise<VerifyResult>;
 
   /**
@@ -98,7 +107,7 @@ export abstract class OtpStore {
   abstract restoreLogin(address: string, loginId: string, now: number): Promise<void>;
 
   /** Withdraws a code whose mail could not be sent, and gives its cooldown and hourly slot back. */
-  abstract discardCode(address: string, loginId: string, codeHash: string): Promise<void>;
+  abstract discardCode(address: string, loginId: string, codeHash: string, kind?: LoginKind): Promise<void>;
 
   abstract ping(): Promise<void>;
 

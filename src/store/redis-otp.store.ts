@@ -2,6 +2,7 @@ import {
   FailureBudget,
   IssueLimits,
   IssueResult,
+  LoginKind,
   OtpStore,
   RESTORABLE_MS,
   StoredCode,
@@ -44,9 +45,10 @@ export class RedisOtpStore extends OtpStore {
     code: StoredCode,
     limits: IssueLimits,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<IssueResult> {
     const reply = await this.commands.otpStartLogin(
-      ...this.keys(address),
+      ...this.keys(address, kind),
       loginId,
       email,
       code.hash,
@@ -85,9 +87,10 @@ export class RedisOtpStore extends OtpStore {
     codeHash: string,
     budget: FailureBudget,
     now: number,
+    kind: LoginKind = 'sign-in',
   ): Promise<VerifyResult> {
     const [outcome, first, second, third] = await this.commands.otpVerify(
-      ...this.keys(address),
+      ...this.keys(address, kind),
       loginId,
       codeHash,
       now,
@@ -119,8 +122,8 @@ export class RedisOtpStore extends OtpStore {
     await this.commands.otpRestoreLogin(...this.keys(address), loginId, now);
   }
 
-  async discardCode(address: string, loginId: string, codeHash: string): Promise<void> {
-    await this.commands.otpDiscardCode(...this.keys(address), loginId, codeHash);
+  async discardCode(address: string, loginId: string, codeHash: string, kind: LoginKind = 'sign-in'): Promise<void> {
+    await this.commands.otpDiscardCode(...this.keys(address, kind), loginId, codeHash);
   }
 
   /** A keyed read, not PING: a cluster that lost a master answers PING but refuses keys. */
@@ -133,9 +136,17 @@ export class RedisOtpStore extends OtpStore {
     return 0;
   }
 
-  private keys(address: string): [string, string, string, string, string] {
+  /** The address's keys; each kind of login has its own login keys, the counters are shared. */
+  private keys(address: string, kind: LoginKind = 'sign-in'): [string, string, string, string, string] {
     const base = `${this.keyPrefix}{${address}}`;
-    return [`${base}:login`, `${base}:cooldown`, `${base}:sends`, `${base}:failure-budget`, `${base}:ended-login`];
+    const login = kind === 'sign-in' ? 'login' : 'email-change';
+    return [
+      `${base}:${login}`,
+      `${base}:cooldown`,
+      `${base}:sends`,
+      `${base}:failure-budget`,
+      `${base}:ended-${login}`,
+    ];
   }
 }
 

@@ -72,6 +72,33 @@ export class UsersRepository {
     return row ? entityFromRow(this.dataSource.manager, User, row) : null;
   }
 
+  /**
+   * Takes the user's row lock for the rest of the transaction (a sign-in of the user waits for
+   * it); false when the user does not exist.
+   */
+  async lockWrite(id: string, at: Date, manager: EntityManager): Promise<boolean> {
+    const result = await manager.update(User, { id }, { updatedAt: at });
+    return (result.affected ?? 0) === 1;
+  }
+
+  /** Moves the user to a new address: 'taken' when another user has it (also when one took it meanwhile). */
+  async changeEmailWrite(
+    id: string,
+    email: string,
+    at: Date,
+    manager: EntityManager,
+  ): Promise<'changed' | 'taken' | 'gone'> {
+    const holder = await manager.findOne(User, { select: { id: true }, where: { email } });
+    if (holder && holder.id !== id) return 'taken';
+    const result = await manager.update(User, { id }, { email, updatedAt: at });
+    return (result.affected ?? 0) === 1 ? 'changed' : 'gone';
+  }
+
+  /** Deletes the user; their sessions and code records go with them (ON DELETE CASCADE). */
+  async deleteWrite(id: string, manager: EntityManager): Promise<void> {
+    await manager.delete(User, { id });
+  }
+
   async updateProfile(
     id: string,
     changes: { name?: string | null; lastSubmittedFormData?: FormData | null },

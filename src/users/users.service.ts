@@ -64,6 +64,31 @@ export class UsersService {
     return profileView(user);
   }
 
+  /** The user as stored now, bypassing the cache: for a change that must see the latest row. */
+  findFresh(userId: string): Promise<User | null> {
+    return this.users.findById(userId);
+  }
+
+  /** In the deletion's transaction: locks the user's row; false when the user is gone already. */
+  lockForDeletion(userId: string, at: Date, manager: EntityManager): Promise<boolean> {
+    return this.users.lockWrite(userId, at, manager);
+  }
+
+  /** In the deletion's transaction: the user's row, with their sessions and code records. */
+  deleteWrite(userId: string, manager: EntityManager): Promise<void> {
+    return this.users.deleteWrite(userId, manager);
+  }
+
+  /** In the change's transaction: the user's new address ('taken' when another user has it). */
+  changeEmailWrite(userId: string, email: string, at: Date, manager: EntityManager) {
+    return this.users.changeEmailWrite(userId, email, at, manager);
+  }
+
+  /** After the user's row changed or went outside this service: every instance forgets it. */
+  forget(userId: string): Promise<void> {
+    return this.profiles.changed(userId);
+  }
+
   /** Creates the user on their first sign-in, or stamps the sign-in on the existing one, in the sign-in's transaction. */
   recordSignIn(email: string, at: Date, manager: EntityManager): Promise<User> {
     return this.users.upsertSignIn(email, at, manager);

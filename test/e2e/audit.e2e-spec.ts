@@ -114,6 +114,25 @@ describeWith(['postgres', 'redis'], 'audit trail and admin API on PostgreSQL + R
     expect(code).toEqual(expect.any(String));
     secrets.push(code!);
 
+    const moving = await signIn(app);
+    const newEmail = uniqueEmail('moved');
+    const change = await app.request('POST', '/api/v1/users/me/email', {
+      json: { newEmail },
+      headers: bearer(moving.accessToken),
+    });
+    const changeCode = await app.sink.codeFor(newEmail);
+    secrets.push(changeCode);
+    const moved = await app.request('POST', '/api/v1/users/me/email/verify', {
+      json: { changeId: change.body.changeId, code: changeCode },
+      headers: bearer(moving.accessToken),
+    });
+    expect(moved.status).toBe(200);
+
+    const leaving = await signIn(app);
+    expect((await app.request('DELETE', '/api/v1/users/me', { headers: bearer(leaving.accessToken) })).status).toBe(
+      204,
+    );
+
     const hook = await app.request('POST', '/api/v1/admin/webhooks', {
       json: { url: 'http://127.0.0.1:9/hooks', events: ['user.created'] },
       headers: bearer(admin.accessToken),

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Clock } from '../../src/common/clock';
 import { CHROMIUM_PATH, describeWith } from '../support/services';
 import { uniqueEmail } from '../support/factories';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -190,6 +191,66 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     expect(page.url()).toBe(`${app.url}/dashboard`);
   });
 
+  /** Asks for a change to `newEmail` from the dashboard; answers the code mailed there. */
+  async function askForAddressChange(newEmail: string): Promise<string> {
+    const before = app.sink.messagesTo(newEmail).length;
+    await page.getByLabel('New sign-in address').fill(newEmail);
+    await page.getByRole('button', { name: 'Email a code to the new address' }).click();
+    await page.getByRole('heading', { name: 'Confirm your new address' }).waitFor();
+    return app.sink.codeFor(newEmail, before + 1);
+  }
+
+  /** Runs `action` with the service's clock past the recent-sign-in window. */
+  async function afterReauthWindow(action: () => Promise<void>): Promise<void> {
+    const clock = app.app.get(Clock);
+    const moved = jest.spyOn(clock, 'now').mockReturnValue(Date.now() + (app.config.accountReauthSeconds + 1) * 1000);
+    try {
+      await action();
+    } finally {
+      moved.mockRestore();
+    }
+  }
+
+  it('changes the address, downloads the data and deletes the account from the dashboard, after a confirmation', async () => {
+    await signIn();
+    const newEmail = uniqueEmail('moved');
+    const code = await askForAddressChange(newEmail);
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Change my address' }).click();
+    await page.waitForURL(`${app.url}/dashboard`);
+    await expectText(page, newEmail);
+
+    const downloading = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download my data' }).click();
+    const exported = JSON.parse(readFileSync(await (await downloading).path(), 'utf8')) as {
+      user: { email: string };
+    };
+    expect(exported.user.email).toBe(newEmail);
+
+    await page.getByRole('link', { name: 'Delete my account…' }).click();
+    await page.getByRole('heading', { name: 'Delete your account?' }).waitFor();
+    await expectText(page, newEmail);
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByRole('heading', { name: 'Your account is deleted' }).waitFor();
+    await page.goto(`${app.url}/dashboard`);
+    await page.waitForURL(`${app.url}/login`);
+    expect(app.sink.messagesTo(newEmail).length).toBe(1);
+  });
+
+  it('asks for a fresh sign-in before deleting the account or changing the address, once the sign-in is old', async () => {
+    await signIn();
+    await afterReauthWindow(async () => {
+      await page.getByRole('link', { name: 'Delete my account…' }).click();
+      await expectText(page, 'this needs a recent sign-in');
+      await page.goto(`${app.url}/dashboard`);
+      await page.getByLabel('New sign-in address').fill(uniqueEmail('late'));
+      await page.getByRole('button', { name: 'Email a code to the new address' }).click();
+      await expectText(page, 'this needs a recent sign-in');
+    });
+    await page.goto(`${app.url}/dashboard`);
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
+  });
+
   it('fits phones and desktops without horizontal scrolling, and saves screenshots', async () => {
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize(viewport);
@@ -234,6 +295,22 @@ describeWith(['chromium'], 'browser sign-in in real Chromium', () => {
     await audit('code with error');
     await signIn();
     await audit('dashboard');
+    const changeCode = await askForAddressChange(uniqueEmail('axe-moved'));
+    await audit('address change code');
+    await axePage.getByLabel('Code').fill('000000' === changeCode ? '000001' : '000000');
+    await axePage.getByRole('button', { name: 'Change my address' }).click();
+    await audit('address change code with error');
+    await axePage.goto(`${app.url}/account/delete`);
+    await audit('delete confirmation');
+    await afterReauthWindow(async () => {
+      await axePage.goto(`${app.url}/account/delete`);
+      await audit('reauthentication needed');
+    });
+    await axePage.getByRole('link', { name: 'Back to your account' }).click();
+    await axePage.goto(`${app.url}/account/delete`);
+    await axePage.getByRole('button', { name: 'Delete my account' }).click();
+    await audit('account deleted');
+    await signIn();
     await axePage.goto(`${app.url}/logout`, { referer: attackerUrl });
     await audit('logout');
   });

@@ -283,6 +283,22 @@ for (const { backend, needs } of BACKENDS) {
       expect(me.status).toBe(401);
     });
 
+    it('ends an app’s tokens when the account is deleted, with the app’s own token (same session, same recent sign-in)', async () => {
+      const config = await configFor(confidential);
+      const tokens = await exchange(
+        config,
+        await authorize(config, { email: uniqueEmail('oidc-delete'), prompt: 'consent' }),
+      );
+      const deleted = await app.request('DELETE', '/api/v1/users/me', {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      expect(deleted.status).toBe(204);
+      expect(await introspect(tokens.access_token)).toEqual({ active: false });
+      await expect(oc.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({
+        error: 'invalid_grant',
+      });
+    });
+
     it('serves a public client without a secret, and RS256 ID tokens to a client registered for them', async () => {
       const publicClient = await register('--public', '--id-token-alg', 'RS256');
       expect(publicClient.client_secret).toBeUndefined();

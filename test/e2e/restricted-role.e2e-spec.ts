@@ -28,6 +28,8 @@ import { deploymentEnv } from '../support/test-app';
 const ROOT = join(__dirname, '..', '..');
 const SERVICE_ROLE_SQL = join(ROOT, 'deploy', 'postgres-service-role.sql');
 const ADMIN = 'ops@example.com';
+/** A second admin: the first one's address is still in its code cooldown when the deletions run. */
+const DELETING_ADMIN = 'ops-deletions@example.com';
 const DAY_MS = 86_400_000;
 const OLD_EVENTS = 3;
 /** permission denied, or must be owner */
@@ -124,7 +126,7 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
       DATABASE_URL: asRole(env.DATABASE_URL, serviceRole),
       DATABASE_MIGRATE: 'false',
       MAIL_PORT: String(sink.port),
-      ADMIN_EMAILS: ADMIN,
+      ADMIN_EMAILS: `${ADMIN},${DELETING_ADMIN}`,
       CLEANUP_CRON: '* * * * * *',
       AUDIT_RETENTION_DAYS: '1',
       OTP_TTL_SECONDS: '4',
@@ -227,6 +229,23 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     expect((await app.request('GET', '/api/v1/users/me', { headers: bearer(admin.accessToken) })).status).toBe(401);
   });
 
+  it('deletes accounts under the role, by their user and by an admin, and exports one', async () => {
+    const user = await signIn(app);
+    const exported = await app.request('GET', '/api/v1/users/me/export', { headers: bearer(user.accessToken) });
+    expect(exported).toMatchObject({ status: 200, body: { user: { id: user.user.id } } });
+    expect((await app.request('DELETE', '/api/v1/users/me', { headers: bearer(user.accessToken) })).status).toBe(204);
+    expect((await app.request('GET', '/api/v1/users/me', { headers: bearer(user.accessToken) })).status).toBe(401);
+
+    const other = await signIn(app);
+    const admin = await signIn(app, DELETING_ADMIN);
+    const deleted = await app.request('DELETE', `/api/v1/admin/users/${other.user.id}`, {
+      headers: bearer(admin.accessToken),
+    });
+    expect(deleted.status).toBe(204);
+    const left = await sql(ownerUrl, 'SELECT id FROM users WHERE id = ANY($1)', [[user.user.id, other.user.id]]);
+    expect(left).toEqual([]);
+  });
+
   it('mints, uses and revokes a service token from the CLI under the role', async () => {
     const minted = await runCli({ env: serviceEnv }, 'token', '--service', 'x', '--scope', 'audit:read');
     expect(minted).toMatchObject({ status: 0, stderr: '' });
@@ -313,7 +332,6 @@ describeWith(['postgres', 'redis'], 'the service under the restricted role of de
     ['truncate the events', 'TRUNCATE audit_events'],
     ['truncate the seals', 'TRUNCATE audit_seals'],
     ['truncate the anchors', 'TRUNCATE audit_anchors'],
-    ['delete a user', 'DELETE FROM users'],
     ['change a client', 'UPDATE oidc_clients SET name = name'],
     ['read the migrations', 'SELECT * FROM migrations'],
     ['create a table', 'CREATE TABLE intruder (id int)'],

@@ -234,4 +234,47 @@ export function otpStoreContract(createStore: () => OtpStoreUnderTest | Promise<
       .sort((a, b) => a - b);
     expect(remaining).toEqual(Array.from({ length: 50 }, (_, i) => 50 + i));
   });
+
+  it('keeps an address change beside a sign-in of the same address, under the same counters', async () => {
+    await store.startLogin(address, 'sign-in', 'ada@example.com', code('s1'), LIMITS, now);
+    const change = await store.startLogin(
+      address,
+      'change',
+      'ada@example.com',
+      code('c1'),
+      LIMITS,
+      now,
+      'email-change',
+    );
+    expect(change).toMatchObject({ outcome: 'issued' });
+    expect(await store.verify(address, 'change', 's1', BUDGET, now, 'email-change')).toMatchObject({
+      outcome: 'invalid',
+    });
+    expect(await store.verify(address, 'sign-in', 'c1', BUDGET, now)).toMatchObject({ outcome: 'invalid' });
+    expect(await store.verify(address, 'change', 'c1', BUDGET, now, 'email-change')).toEqual({
+      outcome: 'verified',
+      email: 'ada@example.com',
+    });
+    expect(await store.verify(address, 'change', 'c1', BUDGET, now, 'email-change')).toEqual({ outcome: 'expired' });
+    expect(await store.verify(address, 'sign-in', 's1', BUDGET, now)).toEqual({
+      outcome: 'verified',
+      email: 'ada@example.com',
+    });
+
+    const cooling = { ...LIMITS, cooldownMs: MINUTE };
+    await store.startLogin(address, 'sign-in-2', 'ada@example.com', code('s2'), cooling, now);
+    expect(
+      await store.startLogin(address, 'change-2', 'ada@example.com', code('c2'), cooling, now, 'email-change'),
+    ).toMatchObject({ outcome: 'cooldown' });
+    const tight = { ...BUDGET, maxFailed: 2 };
+    await store.startLogin(address, 'change-3', 'ada@example.com', code('c3'), LIMITS, now + MINUTE, 'email-change');
+    await store.verify(address, 'sign-in-2', 'wrong', tight, now + MINUTE);
+    expect(await store.verify(address, 'change-3', 'wrong', tight, now + MINUTE, 'email-change')).toMatchObject({
+      outcome: 'invalid',
+      addressLockedUntil: expect.any(Number),
+    });
+    expect(await store.verify(address, 'change-3', 'c3', tight, now + MINUTE, 'email-change')).toMatchObject({
+      outcome: 'locked',
+    });
+  });
 }
