@@ -162,5 +162,7 @@ export function payloadOf(event: WebhookEvent): Record<string, unknown> {
   if (event.sessionId) data.sessionId = event.sessionId;
   if (event.email) data.email = event.email;
   if (event.type === 'session.revoked' && typeof event.details.reason === 'string') data.reason = event.details.reason;
+  if (event.type === 'user.email_changed' && typeof event.details.previousEmail === 'string')
+    data.previousEmail = event.details.previousEmail;
   return { type: event.type, timestamp: new Date(event.at).toISOString(), data };
 }
