@@ -190,7 +190,7 @@ describe('routing errors', () => {
 
   it.each([
     ['DELETE', '/api/v1/auth/otp', 'POST'],
-    ['PUT', '/api/v1/users/me', 'GET, PATCH'],
+    ['PUT', '/api/v1/users/me', 'DELETE, GET, PATCH'],
     ['POST', '/health/live', 'GET'],
   ])('answers %s %s with 405 and Allow: %s', async (method, path, allow) => {
     const response = await app.request(method, path);
