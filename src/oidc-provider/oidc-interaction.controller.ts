@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Clock } from '../common/clock';
 import { Public } from '../common/principal';
+import { sendPage } from '../web/html-reply';
 import { SignInPages } from '../web/sign-in-pages';
 import { WebCookies } from '../web/web-cookies';
 import { WebErrorFilter } from '../web/web-error.filter';
@@ -29,16 +30,14 @@ export class OidcInteractionController {
   async interaction(@Param('uid') uid: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const details = await this.oidc.interactionDetails(request.raw, reply.raw).catch(() => undefined);
     if (!details || details.uid !== uid) {
-      return reply
-        .status(400)
-        .header('content-type', 'text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(
-          this.pages.error(
-            'This sign-in request has expired',
-            'It was started too long ago or in another browser. Go back to the app and try again.',
-          ),
-        );
+      return sendPage(
+        reply,
+        400,
+        this.pages.error(
+          'This sign-in request has expired',
+          'It was started too long ago or in another browser. Go back to the app and try again.',
+        ),
+      );
     }
     if (details.prompt.name !== 'login') {
       const grantId = await this.oidc.grantMissing(details);

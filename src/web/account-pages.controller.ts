@@ -7,6 +7,7 @@ import { Principal, Public } from '../common/principal';
 import { asProblemException, ProblemException } from '../common/problem.exception';
 import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { AccountPages } from './account-pages';
+import { sendPage } from './html-reply';
 import { WebCookies } from './web-cookies';
 import { WebErrorFilter } from './web-error.filter';
 
@@ -27,13 +28,13 @@ export class AccountPagesController {
   @Post('email')
   @OtpRateLimited()
   async requestEmailChange(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const csrf = this.checkedCsrf(request, reply, form);
+    const csrf = this.cookies.checkedCsrf(request, reply, form?._csrf);
     const principal = await this.pages.principal(this.cookies.sessionToken(request));
     if (!principal) return reply.redirect('/login', 303);
     const newEmail = normalizeEmail(text(form.newEmail)) as string;
     try {
       const ticket = await this.pages.requestEmailChange(principal, newEmail, clientContextOf(request));
-      this.send(reply, 200, this.pages.emailCode(csrf, newEmail, ticket));
+      sendPage(reply, 200, this.pages.emailCode(csrf, newEmail, ticket));
     } catch (error) {
       this.refuse(reply, error);
     }
@@ -42,14 +43,14 @@ export class AccountPagesController {
   @Post('email/verify')
   @OtpRateLimited()
   async verifyEmailChange(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const csrf = this.checkedCsrf(request, reply, form);
+    const csrf = this.cookies.checkedCsrf(request, reply, form?._csrf);
     const principal = await this.pages.principal(this.cookies.sessionToken(request));
     if (!principal) return reply.redirect('/login', 303);
     const changeId = text(form.changeId);
     const code = text(form.code).replace(/[\s-]/g, '');
     const ticket = { changeId, codeLength: this.pages.codeLength };
     if (!new RegExp(`^\\d{${ticket.codeLength}}$`).test(code))
-      return this.send(
+      return sendPage(
         reply,
         400,
         this.pages.emailCode(
@@ -66,7 +67,7 @@ export class AccountPagesController {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;
       if (typeof attemptsRemaining === 'number' && attemptsRemaining > 0) {
         const again = `That code is not right. ${attemptsRemaining} ${attemptsRemaining === 1 ? 'attempt' : 'attempts'} left.`;
-        return this.send(reply, 401, this.pages.emailCode(csrf, text(form.newEmail), ticket, again));
+        return sendPage(reply, 401, this.pages.emailCode(csrf, text(form.newEmail), ticket, again));
       }
       this.refuse(reply, error);
     }
@@ -92,12 +93,12 @@ export class AccountPagesController {
     } catch (error) {
       return this.refuse(reply, error);
     }
-    this.send(reply, 200, await this.pages.deleteConfirmation(this.cookies.csrfToken(request, reply), principal));
+    sendPage(reply, 200, await this.pages.deleteConfirmation(this.cookies.csrfToken(request, reply), principal));
   }
 
   @Post('delete')
   async delete(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.checkedCsrf(request, reply, form);
+    this.cookies.checkedCsrf(request, reply, form?._csrf);
     const principal: Principal | null = await this.pages.principal(this.cookies.sessionToken(request));
     if (!principal) return reply.redirect('/login', 303);
     try {
@@ -106,31 +107,12 @@ export class AccountPagesController {
       return this.refuse(reply, error);
     }
     this.cookies.clearSession(reply);
-    this.send(reply, 200, this.pages.deleted());
+    sendPage(reply, 200, this.pages.deleted());
   }
 
   private refuse(reply: FastifyReply, error: unknown): void {
     const problem = asProblemException(error);
     if (!problem) throw error;
-    this.send(reply, problem.status, this.pages.refusal(problem));
-  }
-
-  /** The page's CSRF token once the posted form proved to be ours; otherwise 403 and nothing done. */
-  private checkedCsrf(request: FastifyRequest, reply: FastifyReply, form: Form): string {
-    if (!this.cookies.isSameSiteForm(request, form?._csrf)) {
-      throw new ProblemException(
-        'forbidden',
-        'This form expired or came from another site. Reload the page and try again.',
-      );
-    }
-    return this.cookies.csrfToken(request, reply);
-  }
-
-  private send(reply: FastifyReply, status: number, html: string): void {
-    reply
-      .status(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(html);
+    sendPage(reply, problem.status, this.pages.refusal(problem));
   }
 }

@@ -4,6 +4,7 @@ import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/app-config.token';
+import { ProblemException } from '../common/problem.exception';
 import { Secrets } from '../common/secrets';
 
 /** An OpenID authorization waiting for the user to sign in: its interaction id, client, and when it sent them. */
@@ -104,6 +105,16 @@ export class WebCookies {
       request.cookies[this.csrfCookie] = secret;
     }
     return this.tokenFor(secret);
+  }
+
+  /** The page's CSRF token once the posted form proved to be ours; otherwise 403 and nothing done. */
+  checkedCsrf(request: FastifyRequest, reply: FastifyReply, postedToken: unknown): string {
+    if (!this.isSameSiteForm(request, postedToken))
+      throw new ProblemException(
+        'forbidden',
+        'This form expired or came from another site. Reload the page and try again.',
+      );
+    return this.csrfToken(request, reply);
   }
 
   /**

@@ -11,6 +11,7 @@ import { OtpService } from '../otp/otp.service';
 import { SignInService } from '../auth/sign-in.service';
 import { OtpRateLimited } from '../common/rate-limit.decorator';
 import { SignInPages } from './sign-in-pages';
+import { sendPage } from './html-reply';
 import { WebCookies } from './web-cookies';
 import { WebErrorFilter } from './web-error.filter';
 
@@ -38,37 +39,37 @@ export class WebController {
 
   @Get('login')
   login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.send(reply, 200, this.pages.login(this.cookies.csrfToken(request, reply)));
+    sendPage(reply, 200, this.pages.login(this.cookies.csrfToken(request, reply)));
   }
 
   @Post('login')
   @OtpRateLimited()
   async requestCode(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const csrf = this.checkedCsrf(request, reply, form);
+    const csrf = this.cookies.checkedCsrf(request, reply, form?._csrf);
     const email = normalizeEmail(text(form.email)) as string;
     if (!this.pages.isEmailAddress(email))
-      return this.send(
+      return sendPage(
         reply,
         400,
         this.pages.login(csrf, { email, error: 'Enter a valid email address, like ada@example.com.' }),
       );
     try {
       const ticket = await this.otp.requestCode(email, clientContextOf(request));
-      this.send(reply, 200, this.pages.code(csrf, email, ticket));
+      sendPage(reply, 200, this.pages.code(csrf, email, ticket));
     } catch (error) {
-      this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
+      sendPage(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
   }
 
   @Post('login/resend')
   @OtpRateLimited()
   async resend(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const csrf = this.checkedCsrf(request, reply, form);
+    const csrf = this.cookies.checkedCsrf(request, reply, form?._csrf);
     const email = text(form.email);
     const sessionId = text(form.sessionId);
     try {
       const ticket = await this.otp.resendCode(sessionId, clientContextOf(request));
-      this.send(
+      sendPage(
         reply,
         200,
         this.pages.code(csrf, email, ticket, { notice: 'We sent you a new code. The one before still works too.' }),
@@ -77,13 +78,13 @@ export class WebController {
       if (error instanceof ProblemException && error.code === 'otp_resend_too_soon') {
         const resendAvailableAt =
           typeof error.options.extras?.resendAvailableAt === 'string' ? error.options.extras.resendAvailableAt : '';
-        return this.send(
+        return sendPage(
           reply,
           429,
           this.pages.codeAgain(csrf, email, sessionId, { error: this.pages.explain(error) }, resendAvailableAt),
         );
       }
-      this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
+      sendPage(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
   }
 
@@ -101,7 +102,7 @@ export class WebController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    this.send(
+    sendPage(
       reply,
       200,
       this.pages.linkConfirmation(this.cookies.csrfToken(request, reply), text(sessionId), text(code)),
@@ -118,19 +119,19 @@ export class WebController {
   async dashboard(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const page = await this.pages.dashboard(this.cookies.sessionToken(request), this.cookies.csrfToken(request, reply));
     if (!page) return reply.redirect('/login', 303);
-    this.send(reply, 200, page);
+    sendPage(reply, 200, page);
   }
 
   @Post('sessions/revoke-others')
   async revokeOthers(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.checkedCsrf(request, reply, form);
+    this.cookies.checkedCsrf(request, reply, form?._csrf);
     await this.pages.revokeOtherSessions(this.cookies.sessionToken(request), clientContextOf(request));
     reply.redirect('/dashboard', 303);
   }
 
   @Post('logout')
   async logout(@Body() form: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.checkedCsrf(request, reply, form);
+    this.cookies.checkedCsrf(request, reply, form?._csrf);
     await this.signOut(request, reply);
   }
 
@@ -139,7 +140,7 @@ export class WebController {
   async logoutLink(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const site = request.headers['sec-fetch-site'];
     if (site === 'same-origin' || site === 'none') return this.signOut(request, reply);
-    this.send(reply, 200, this.pages.logoutConfirmation(this.cookies.csrfToken(request, reply)));
+    sendPage(reply, 200, this.pages.logoutConfirmation(this.cookies.csrfToken(request, reply)));
   }
 
   @Get('assets/app.css')
@@ -159,13 +160,13 @@ export class WebController {
   }
 
   private async signIn(form: Form, request: FastifyRequest, reply: FastifyReply) {
-    const csrf = this.checkedCsrf(request, reply, form);
+    const csrf = this.cookies.checkedCsrf(request, reply, form?._csrf);
     const sessionId = text(form.sessionId);
     const email = text(form.email);
     const code = text(form.code).replace(/[\s-]/g, '');
     const codeLength = this.config.otp.length;
     if (code.length !== codeLength || !/^\d+$/.test(code)) {
-      return this.send(
+      return sendPage(
         reply,
         400,
         this.pages.codeAgain(csrf, email, sessionId, { error: `Enter the ${codeLength}-digit code from the email.` }),
@@ -179,11 +180,11 @@ export class WebController {
       });
       this.cookies.setSession(reply, signedIn.refreshToken);
       if (!interaction) return reply.redirect('/dashboard', 303);
-      this.send(reply, 200, this.pages.continueTo(`/oidc/interaction/${encodeURIComponent(interaction.uid)}`));
+      sendPage(reply, 200, this.pages.continueTo(`/oidc/interaction/${encodeURIComponent(interaction.uid)}`));
     } catch (error) {
       const attemptsRemaining = error instanceof ProblemException ? error.options.extras?.attemptsRemaining : undefined;
       if (typeof attemptsRemaining === 'number' && attemptsRemaining > 0) {
-        return this.send(
+        return sendPage(
           reply,
           401,
           this.pages.codeAgain(csrf, email, sessionId, {
@@ -191,7 +192,7 @@ export class WebController {
           }),
         );
       }
-      this.send(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
+      sendPage(reply, statusOf(error), this.pages.login(csrf, { email, error: this.pages.explain(error) }));
     }
   }
 
@@ -199,25 +200,6 @@ export class WebController {
     await this.pages.signOut(this.cookies.sessionToken(request), clientContextOf(request));
     this.cookies.clearSession(reply);
     reply.redirect('/login', 303);
-  }
-
-  /** The page's CSRF token once the posted form proved to be ours; otherwise 403 and nothing done. */
-  private checkedCsrf(request: FastifyRequest, reply: FastifyReply, form: Form): string {
-    if (!this.cookies.isSameSiteForm(request, form?._csrf)) {
-      throw new ProblemException(
-        'forbidden',
-        'This form expired or came from another site. Reload the page and try again.',
-      );
-    }
-    return this.cookies.csrfToken(request, reply);
-  }
-
-  private send(reply: FastifyReply, status: number, html: string): void {
-    reply
-      .status(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(html);
   }
 }
 
