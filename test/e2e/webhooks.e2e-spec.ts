@@ -293,12 +293,12 @@ for (const { backend, needs } of BACKENDS) {
         const events = receiver.verified(secret).sort((a, b) => a.type.localeCompare(b.type));
         expect(events).toEqual([
           expect.objectContaining({
-            type: 'user.email_changed',
-            data: expect.objectContaining({ userId: moving.user.id, email: newEmail, previousEmail: moving.email }),
-          }),
-          expect.objectContaining({
             type: 'user.deleted',
             data: expect.objectContaining({ userId: moving.user.id, email: newEmail }),
+          }),
+          expect.objectContaining({
+            type: 'user.email_changed',
+            data: expect.objectContaining({ userId: moving.user.id, email: newEmail, previousEmail: moving.email }),
           }),
         ]);
         expect(receiver.received.map(({ body }) => body).join()).not.toContain(code);
